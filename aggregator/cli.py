@@ -1,0 +1,217 @@
+"""Command line: thin commands over settings, sources, storage, spiders and export."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+import click
+
+from aggregator import logs
+from aggregator.errors import AggregatorError
+from aggregator.settings import Settings, load_settings
+from aggregator.sources import load_sources
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _parse_since(_ctx, _param, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 date or timestamp") from exc
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _database(ctx: click.Context):
+    from aggregator.db.engine import Database
+    from aggregator.db.migrate import require_current
+
+    db = Database(_settings(ctx).effective_database_url)
+    require_current(db.engine)
+    return db
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_dir", metavar="DIR", default=None,
+    help="Config directory (aggregator.yaml, sources/). Default: $AGGREGATOR_CONFIG or ./config.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_dir: str | None) -> None:
+    """Collect Ukrainian news with provenance."""
+    settings = load_settings(config_dir)
+    logs.configure(settings.log)
+    ctx.obj = {"settings": settings}
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the daemon: crawl every enabled source on its schedule until stopped."""
+    from aggregator import daemon
+
+    daemon.run(_settings(ctx))
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled source.")
+@click.pass_context
+def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
+    """Crawl the named sources once, print a summary and exit (1 if a feed failed)."""
+    settings = _settings(ctx)
+    loaded = load_sources(settings.sources_dir)
+    if crawl_all:
+        chosen = [s for s in loaded.sources if s.enabled]
+    else:
+        if not names:
+            raise click.UsageError("name at least one source, or use --all")
+        unknown = [n for n in names if loaded.by_name(n) is None]
+        if unknown:
+            for problem in loaded.problems:
+                click.echo(f"invalid: {problem}", err=True)
+            raise click.UsageError(f"no valid source named {', '.join(unknown)}")
+        chosen = [loaded.by_name(n) for n in names]
+    from spiders.runner import Collector
+
+    collector = Collector(settings)
+    started = datetime.now(timezone.utc)
+    try:
+        summaries = collector.run_once(chosen)
+    finally:
+        collector.close()
+    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    click.echo(f"{'source':<24} {'fetched':>7} {'new':>5} {'unchanged':>9} {'failed':>6}")
+    for s in summaries:
+        click.echo(f"{s.source:<24} {s.fetched:>7} {s.new:>5} {s.unchanged:>9} {s.failed:>6}")
+        for error in s.errors:
+            click.echo(f"  error: {error}")
+    total_new = sum(s.new for s in summaries)
+    click.echo(f"{len(summaries)} sources, {total_new} new articles in {seconds:.1f}s")
+    if any(s.errors for s in summaries):
+        sys.exit(1)
+
+
+@cli.group()
+def sources() -> None:
+    """Inspect the source files."""
+
+
+@sources.command("check")
+@click.pass_context
+def sources_check(ctx: click.Context) -> None:
+    """Validate every source file; print one line per problem and exit 1 if any."""
+    loaded = load_sources(_settings(ctx).sources_dir)
+    for problem in loaded.problems:
+        click.echo(str(problem), err=True)
+    bad_files = len({p.file for p in loaded.problems})
+    click.echo(f"{len(loaded.sources)} sources valid, {bad_files} files invalid")
+    if loaded.problems:
+        sys.exit(1)
+
+
+@sources.command("list")
+@click.pass_context
+def sources_list(ctx: click.Context) -> None:
+    """List the configured sources."""
+    loaded = load_sources(_settings(ctx).sources_dir)
+    for s in loaded.sources:
+        every = s.schedule.cron or f"every {s.schedule.every}"
+        state = "enabled" if s.enabled else "disabled"
+        click.echo(f"{s.name:<20} {s.language} {s.kind:<5} {state:<8} {every:<20} {s.url}")
+    for problem in loaded.problems:
+        click.echo(f"invalid: {problem}", err=True)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create or upgrade the schema to the current revision."""
+    from aggregator.db.engine import redact
+    from aggregator.db.migrate import upgrade
+
+    url = _settings(ctx).effective_database_url
+    upgrade(url)
+    click.echo(f"database at head: {redact(url)}")
+
+
+@cli.group()
+def articles() -> None:
+    """Read stored articles."""
+
+
+@articles.command("list")
+@click.option("--source", default=None, help="Only this source.")
+@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.pass_context
+def articles_list(ctx: click.Context, source: str | None, limit: int) -> None:
+    """List the newest stored articles."""
+    from aggregator.db.queries import iter_articles
+
+    database = _database(ctx)
+    with database.session() as session:
+        for a in iter_articles(session, source=source, limit=limit, newest_first=True):
+            when = a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "-"
+            click.echo(f"{a.id:>6} {a.source:<16} {a.language or '--'} {when:<16} {a.title or a.url}")
+
+
+@articles.command("show")
+@click.argument("article_id", type=int)
+@click.pass_context
+def articles_show(ctx: click.Context, article_id: int) -> None:
+    """Show one article with its provenance."""
+    from aggregator.db.queries import get_article
+
+    database = _database(ctx)
+    with database.session() as session:
+        a = get_article(session, article_id)
+    if a is None:
+        raise click.ClickException(f"no article {article_id}")
+    for label, value in (
+        ("title", a.title), ("source", f"{a.source} ({a.source_title})"), ("url", a.url),
+        ("canonical", a.canonical_url), ("guid", a.guid), ("published", a.published_at),
+        ("updated", a.updated_at), ("fetched", a.fetched_at), ("language", a.language),
+        ("authors", ", ".join(a.authors)), ("categories", ", ".join(a.categories)),
+        ("image", a.image_url), ("content hash", a.content_hash),
+    ):
+        click.echo(f"{label + ':':<14}{value if value not in (None, '') else '-'}")
+    click.echo("provenance:")
+    for link in a.provenance:
+        click.echo(f"  {link.kind:<16}{link.url}" + (f"  ({link.label})" if link.label else ""))
+    click.echo("")
+    click.echo(a.text)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--since", callback=_parse_since, metavar="TIMESTAMP",
+              help="Only articles first stored at or after this ISO-8601 time (UTC if no zone).")
+@click.option("--source", default=None, help="Only this source.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, since: datetime | None, source: str | None) -> None:
+    """Write articles to stdout, one JSON object per line (see docs/export.md)."""
+    from aggregator.db.queries import iter_articles
+    from aggregator.export import write_jsonl
+
+    database = _database(ctx)
+    with database.session() as session:
+        count = write_jsonl(iter_articles(session, since=since, source=source), sys.stdout)
+    click.echo(f"exported {count} articles", err=True)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except AggregatorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,54 @@
+"""The downstream contract: one JSON object per article (docs/export.md documents each field)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import IO, Any
+
+from aggregator.db.queries import ArticleView
+
+SCHEMA_VERSION = 1
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def article_record(article: ArticleView) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": article.id,
+        "source": article.source,
+        "source_title": article.source_title,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "guid": article.guid,
+        "title": article.title,
+        "authors": article.authors,
+        "published_at": _iso(article.published_at),
+        "updated_at": _iso(article.updated_at),
+        "fetched_at": _iso(article.fetched_at),
+        "first_seen_at": _iso(article.first_seen_at),
+        "last_seen_at": _iso(article.last_seen_at),
+        "language": article.language,
+        "description": article.description,
+        "image_url": article.image_url,
+        "categories": article.categories,
+        "tags": article.tags,
+        "text": article.text,
+        "content_hash": article.content_hash,
+        "provenance": [
+            {"kind": link.kind, "url": link.url, "label": link.label}
+            for link in article.provenance
+        ],
+    }
+
+
+def write_jsonl(articles: Iterable[ArticleView], out: IO[str]) -> int:
+    count = 0
+    for article in articles:
+        out.write(json.dumps(article_record(article), ensure_ascii=False) + "\n")
+        count += 1
+    return count

@@ -1,0 +1,169 @@
+"""Page bytes + final URL -> ExtractionResult; the only trafilatura user.
+
+trafilatura finds the main text, title, authors, description, image and categories. Precise
+timestamps, rel=canonical, hreflang alternates and the page language are read here from the
+same lxml tree, because trafilatura reduces dates to a day and leaves language empty.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from functools import lru_cache
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from lxml import html as lxml_html
+from lxml.etree import ParserError
+from trafilatura import bare_extraction
+from trafilatura.meta import reset_caches
+from trafilatura.settings import Extractor
+
+from aggregator.encoding import decode_html
+from aggregator.records import ArticleDraft, ExtractionResult
+
+# Naive timestamps on these sites are local time in Kyiv.
+LOCAL_TZ = ZoneInfo("Europe/Kyiv")
+_UK_ONLY = set("іїєґІЇЄҐ")
+_RU_ONLY = set("ыэъёЫЭЪЁ")
+_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished",
+                   "pubdate", "publishdate", "date")
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "dateModified", "lastmod")
+_RESET_EVERY = 1000
+_calls = 0
+
+
+@lru_cache(maxsize=1)
+def _options() -> Extractor:
+    return Extractor(output_format="python", with_metadata=True, comments=False, tables=True)
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """ISO-8601 text -> aware UTC datetime; naive values are Kyiv local time."""
+    if not value:
+        return None
+    text = value.strip().replace(" ", "T", 1)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    text = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=LOCAL_TZ)
+    return when.astimezone(timezone.utc)
+
+
+def guess_language(text: str) -> str | None:
+    """Tell Ukrainian from Russian by the letters only one of them has; None if undecided."""
+    sample = text[:5000]
+    uk = sum(ch in _UK_ONLY for ch in sample)
+    ru = sum(ch in _RU_ONLY for ch in sample)
+    if uk + ru < 5:
+        return None
+    if uk >= 3 * ru:
+        return "uk"
+    if ru >= 3 * uk:
+        return "ru"
+    return None
+
+
+def _json_ld_dates(tree) -> tuple[str | None, str | None]:
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                if item.get("datePublished"):
+                    return str(item["datePublished"]), item.get("dateModified")
+                stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+    return None, None
+
+
+def _meta(tree, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
+            if found and found[0].strip():
+                return found[0].strip()
+        found = tree.xpath(f'//time[@itemprop="{name}"]/@datetime')
+        if found:
+            return found[0]
+    return None
+
+
+def _page_facts(tree, url: str) -> dict:
+    """What the markup states outright: canonical, alternates, precise dates, declared lang."""
+    canonical = tree.xpath('//link[@rel="canonical"]/@href') or tree.xpath(
+        '//meta[@property="og:url"]/@content'
+    )
+    alternates = tuple(
+        (str(link.get("hreflang")).lower(), urljoin(url, link.get("href")))
+        for link in tree.xpath('//link[@rel="alternate"][@hreflang][@href]')
+    )
+    ld_published, ld_modified = _json_ld_dates(tree)
+    lang = (tree.xpath("/html/@lang") or [""])[0].split("-")[0].strip().lower()
+    return {
+        "canonical_url": urljoin(url, canonical[0].strip()) if canonical else None,
+        "alternates": alternates,
+        "published_at": parse_timestamp(_meta(tree, _PUBLISHED_META) or ld_published),
+        "updated_at": parse_timestamp(_meta(tree, _MODIFIED_META) or ld_modified),
+        "declared_language": lang if re.fullmatch(r"[a-z]{2}", lang or "") else None,
+    }
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(dict.fromkeys(p.strip() for p in re.split(r"[;,]\s*", value) if p.strip()))
+
+
+def extract_article(
+    body: bytes, url: str, content_type: str | None = None, fallback_language: str | None = None
+) -> ExtractionResult:
+    """Extract one page. Never raises for bad content: failures come back as a reason."""
+    global _calls
+    _calls += 1
+    if _calls % _RESET_EVERY == 0:
+        reset_caches()  # trafilatura's caches grow for the life of the process
+    text, _encoding = decode_html(body, content_type)
+    try:
+        tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
+    except (ParserError, ValueError) as exc:
+        return ExtractionResult(None, f"unparseable HTML: {exc}")
+    facts = _page_facts(tree, url)
+    doc = bare_extraction(tree, url=url, options=_options())
+    if doc is None or not (doc.text or "").strip():
+        return ExtractionResult(None, "no main text found on the page")
+    approx_date = parse_timestamp(doc.date) if doc.date else None
+    draft = ArticleDraft(
+        url=url,
+        text=doc.text.strip(),
+        title=(doc.title or "").strip() or None,
+        authors=_split(doc.author),
+        published_at=facts["published_at"] or approx_date,
+        date_is_approximate=facts["published_at"] is None and approx_date is not None,
+        updated_at=facts["updated_at"],
+        language=guess_language(doc.text) or facts["declared_language"] or fallback_language,
+        description=(doc.description or "").strip() or None,
+        image_url=doc.image or None,
+        categories=tuple(c for c in doc.categories or () if c),
+        tags=tuple(t for t in doc.tags or () if t),
+        canonical_url=facts["canonical_url"],
+        sitename=doc.sitename or None,
+        alternates=facts["alternates"],
+    )
+    return ExtractionResult(draft)
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    return lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)

@@ -1,0 +1,93 @@
+"""Plain typed records passed between stages; no stage sees another's internals or ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One HTTP exchange that produced a response."""
+
+    url: str
+    final_url: str
+    status: int
+    fetched_at: datetime
+    size: int
+    sha256: str
+    kind: str  # "feed" | "page"
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    duration_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One feed item, whatever the feed format was."""
+
+    guid: str
+    link: str
+    title: str | None = None
+    summary: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    image_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed's entries plus what went wrong while reading it (None when nothing did)."""
+
+    entries: tuple[FeedEntry, ...]
+    title: str | None = None
+    warning: str | None = None
+    skipped: tuple[str, ...] = ()  # one reason per entry that could not be used
+
+
+@dataclass(frozen=True)
+class ArticleDraft:
+    """What extraction made of one page, before identity and storage."""
+
+    url: str
+    text: str
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    date_is_approximate: bool = False  # only a day was found, not a time
+    updated_at: datetime | None = None
+    language: str | None = None
+    description: str | None = None
+    image_url: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    canonical_url: str | None = None
+    sitename: str | None = None
+    alternates: tuple[tuple[str, str], ...] = ()  # (hreflang, url)
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    """A draft, or the recorded reason there is none."""
+
+    draft: ArticleDraft | None
+    failure: str | None = None
+
+
+@dataclass
+class CrawlSummary:
+    """Counters of one crawl of one source, printed by `aggregator crawl`."""
+
+    source: str
+    fetched: int = 0
+    new: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors

@@ -1,0 +1,134 @@
+"""Daemon-wide settings: `config/aggregator.yaml`, overridden by `AGGREGATOR_*` variables.
+
+Declared once here, with default and help; everything else receives a `Settings` object.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from aggregator.errors import ConfigError
+
+CONFIG_ENV = "AGGREGATOR_CONFIG"
+SETTINGS_FILE = "aggregator.yaml"
+DEFAULT_USER_AGENT = (
+    "UkrNewsAggregator/0.1 (+https://github.com/ukr-news-aggregator; news archive bot)"
+)
+
+
+class LogSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest level written to the log."
+    )
+    format: Literal["text", "json"] = Field(
+        "text", description="`text` for a terminal, `json` (one object per line) for journald."
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    """Validated settings; `load_settings` is the only constructor callers use."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGGREGATOR_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    config_dir: Path = Field(
+        Path("config"), description="Directory holding aggregator.yaml and sources/."
+    )
+    data_dir: Path = Field(
+        Path("data"),
+        description="Where the SQLite database, archives and screenshots live "
+        "(relative paths are taken from the working directory).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; empty means SQLite at <data_dir>/aggregator.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/dbname.",
+    )
+    user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent header of every request.")
+    concurrency: int = Field(16, ge=1, le=512, description="Requests in flight, all hosts together.")
+    per_host_concurrency: int = Field(
+        2, ge=1, le=64, description="Requests in flight to one host (shared by its sources)."
+    )
+    download_delay: float = Field(
+        1.0, ge=0, description="Seconds between requests to one host (AutoThrottle's floor)."
+    )
+    autothrottle: bool = Field(True, description="Adapt the delay to each host's latency.")
+    obey_robots: bool = Field(True, description="Honour robots.txt.")
+    download_timeout: float = Field(30.0, gt=0, description="Seconds before a request is abandoned.")
+    max_body_size: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest response body accepted, in bytes."
+    )
+    retries: int = Field(2, ge=0, le=10, description="Retries of a failed request (5xx, timeouts).")
+    max_entry_attempts: int = Field(
+        5, ge=1, description="Page fetches tried for one feed entry before it is marked failed."
+    )
+    extract_workers: int = Field(
+        0, ge=0, le=64, description="Processes for extraction; 0 means one per CPU core."
+    )
+    log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aggregator.db').resolve()}"
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.config_dir / "sources"
+
+    @property
+    def workers(self) -> int:
+        return self.extract_workers or (os.cpu_count() or 1)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the YAML file, which arrives as init arguments.
+        return env_settings, init_settings
+
+
+def resolve_config_dir(cli_value: str | Path | None) -> Path:
+    """`--config DIR`, else `$AGGREGATOR_CONFIG`, else `./config`."""
+    return Path(cli_value or os.environ.get(CONFIG_ENV) or "config")
+
+
+def load_settings(config_dir: str | Path | None = None) -> Settings:
+    """Read `<config_dir>/aggregator.yaml` (optional) and the environment; raise ConfigError."""
+    directory = resolve_config_dir(config_dir)
+    path = directory / SETTINGS_FILE
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings")
+        values = loaded
+    values["config_dir"] = directory
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc

@@ -1,0 +1,186 @@
+"""Source files: one YAML file per source in `<config>/sources/`, validated one by one.
+
+A broken file never stops the others: loading returns the good sources and one problem per
+bad field, each naming the file, the field and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_DURATION = re.compile(r"(\d+)\s*([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str | int | float | timedelta) -> timedelta:
+    """'10m', '1h30m', '45s', '2d' or a number of seconds -> timedelta."""
+    if isinstance(text, timedelta):
+        return text
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return timedelta(seconds=float(text))
+    compact = str(text).strip().lower()
+    parts = _DURATION.findall(compact)
+    if not parts or _DURATION.sub("", compact).strip():
+        raise ValueError(f"invalid duration {text!r} (expected e.g. 45s, 10m, 1h30m, 2d)")
+    return sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
+
+
+class Schedule(BaseModel):
+    """When a source is crawled: a fixed interval (`every`) or a cron expression."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every: timedelta | None = None
+    cron: str | None = None
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
+
+    @field_validator("every")
+    @classmethod
+    def _at_least_a_minute(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_fields(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError("a cron expression has 5 fields: minute hour day month weekday")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Schedule:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of 'every' or 'cron'")
+        return self
+
+
+class Source(BaseModel):
+    """One validated source file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=SLUG, description="Unique slug; the key everywhere.")
+    title: str = Field(min_length=1, description="Human name shown in status and exports.")
+    kind: Literal["feed"] = Field(description="How the source is read: `feed` (RSS/Atom).")
+    url: str = Field(description="Feed URL (http or https).")
+    language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the edition.")
+    schedule: Schedule = Field(default_factory=lambda: Schedule(every=timedelta(minutes=10)))
+    enabled: bool = True
+    allowed_domains: tuple[str, ...] = Field(
+        default=(), description="Hosts pages may come from; default: the feed's host."
+    )
+    screenshots: bool = Field(True, description="Capture a screenshot of every new article.")
+    download_delay: float | None = Field(
+        None, ge=0, description="Seconds between requests to this source's host(s)."
+    )
+    allow_private_addresses: bool = Field(
+        False, description="Allow loopback/private targets (test sites only)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an absolute http(s) URL")
+        return value
+
+    @field_validator("allowed_domains", mode="before")
+    @classmethod
+    def _lower_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        return tuple(str(v).strip().lower().lstrip(".") for v in value or ())
+
+    @model_validator(mode="after")
+    def _default_domains(self) -> Source:
+        if not self.allowed_domains:
+            host = urlsplit(self.url).hostname or ""
+            object.__setattr__(self, "allowed_domains", (host.removeprefix("www."),))
+        return self
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """One reason a source file was refused."""
+
+    file: Path
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class LoadedSources:
+    sources: tuple[Source, ...]
+    problems: tuple[SourceProblem, ...]
+    files: dict[str, Path]
+
+    def by_name(self, name: str) -> Source | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+
+def _problems_from(path: Path, exc: ValidationError) -> list[SourceProblem]:
+    out = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(file)"
+        reason = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            reason = "unknown key (typo?)"
+        out.append(SourceProblem(path, field, reason))
+    return out
+
+
+def load_source_file(path: Path) -> tuple[Source | None, list[SourceProblem]]:
+    """Parse and validate one file; never raises for bad content."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [SourceProblem(path, "(file)", f"cannot read: {exc}")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        return None, [SourceProblem(path, "(file)", f"not valid YAML{where}")]
+    if not isinstance(data, dict):
+        return None, [SourceProblem(path, "(file)", "expected a mapping of keys to values")]
+    try:
+        return Source(**data), []
+    except ValidationError as exc:
+        return None, _problems_from(path, exc)
+
+
+def load_sources(directory: Path) -> LoadedSources:
+    """Every `*.yaml`/`*.yml` under `directory`, sorted; duplicate names are problems."""
+    sources: list[Source] = []
+    problems: list[SourceProblem] = []
+    files: dict[str, Path] = {}
+    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    for path in paths:
+        source, file_problems = load_source_file(path)
+        problems.extend(file_problems)
+        if source is None:
+            continue
+        if source.name in files:
+            problems.append(
+                SourceProblem(path, "name", f"{source.name!r} is already defined in {files[source.name]}")
+            )
+            continue
+        files[source.name] = path
+        sources.append(source)
+    return LoadedSources(tuple(sources), tuple(problems), files)

@@ -1,0 +1,36 @@
+"""A process pool for CPU-bound stages, so extraction never blocks the reactor thread.
+
+Workers are spawned (never forked from a running reactor) and recycled after a number of
+tasks, which also bounds the caches trafilatura keeps for the life of a process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from aggregator.extract import extract_article
+from aggregator.records import ExtractionResult
+
+TASKS_PER_CHILD = 500
+
+
+class ExtractionPool:
+    def __init__(self, workers: int):
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            max_tasks_per_child=TASKS_PER_CHILD,
+        )
+
+    async def extract(
+        self, body: bytes, url: str, content_type: str | None, language: str | None
+    ) -> ExtractionResult:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, extract_article, body, url, content_type, language
+        )
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)

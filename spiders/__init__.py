@@ -1,0 +1,1 @@
+"""Scrapy side of the aggregator: spiders, settings built from ours, middlewares, pipeline."""

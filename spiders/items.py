@@ -1,0 +1,18 @@
+"""The item a spider hands to the pipeline: an extracted article with where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aggregator.records import ArticleDraft, FeedEntry, FetchRecord
+from aggregator.sources import Source
+
+
+@dataclass
+class ArticleItem:
+    source: Source
+    source_id: int
+    entry_ids: list[int]
+    entry: FeedEntry | None
+    fetch: FetchRecord
+    draft: ArticleDraft
