@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 from aggregator.settings import LogSettings
 
 _CONTEXT = ("source", "url")
-_LIBRARIES = ("scrapy", "scrapy.utils.log", "scrapy.crawler", "twisted", "apscheduler", "trafilatura", "htmldate", "py.warnings", "alembic")
+_LIBRARIES = ("scrapy", "twisted", "apscheduler", "trafilatura", "htmldate", "courlan",
+              "py.warnings", "alembic", "asyncio", "filelock")
 
 
 class TextFormatter(logging.Formatter):
@@ -45,12 +46,14 @@ def configure(settings: LogSettings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
-    quiet_libraries(settings.level)
+    if settings.level != "DEBUG":
+        handler.addFilter(_quiet_libraries)
     logging.captureWarnings(True)
 
 
-def quiet_libraries(level: str) -> None:
-    """Libraries log at WARNING unless we debug; Scrapy resets this, so it is re-applied."""
-    noisy = logging.DEBUG if level == "DEBUG" else logging.WARNING
-    for name in _LIBRARIES:
-        logging.getLogger(name).setLevel(noisy)
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    """Libraries speak at WARNING and above unless we debug. A handler filter, because
+    Scrapy re-configures its loggers' levels whenever a crawler process starts."""
+    if record.levelno >= logging.WARNING:
+        return True
+    return not record.name.startswith(_LIBRARIES)

@@ -14,7 +14,6 @@ from scrapy.crawler import AsyncCrawlerProcess
 from aggregator.db.engine import Database
 from aggregator.db.migrate import require_current
 from aggregator.ingest import Ingestor
-from aggregator.logs import quiet_libraries
 from aggregator.records import CrawlSummary
 from aggregator.settings import Settings
 from aggregator.sources import Source
@@ -33,7 +32,6 @@ class Collector:
         self.ingestor = Ingestor(self.db, settings.max_entry_attempts)
         self.pool = ExtractionPool(settings.workers)
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
-        quiet_libraries(settings.log.level)
 
     def crawl(self, source: Source) -> tuple[asyncio.Task, CrawlSummary]:
         """Start one crawl of `source`; the task completes when it has been stored."""

@@ -1,0 +1,136 @@
+"""Shared fixtures: a loopback HTTP site, fresh databases (SQLite and PostgreSQL), config dirs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+from aggregator.db.migrate import upgrade
+from tests.httpsite import Site
+
+PG_ADMIN_URL = os.environ.get(
+    "AGGREGATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _admin() -> psycopg.Connection:
+    url = make_url(PG_ADMIN_URL)
+    return psycopg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        dbname=url.database or "postgres", autocommit=True, connect_timeout=5,
+    )
+
+
+def _pg_url(name: str) -> str:
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    """A migrated database to clone: every test gets a fresh copy in milliseconds."""
+    name = f"aggtest_tmpl_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = _admin()
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc} "
+                    "(.ci/run installs and starts it; set AGGREGATOR_TEST_POSTGRES_URL)")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    upgrade(_pg_url(name))
+    yield name
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_template):
+    name = f"aggtest_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield _pg_url(name)
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'aggregator.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request):
+    """Each test using this runs once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture
+def site():
+    with Site() as running:
+        yield running
+
+
+@dataclass
+class Workspace:
+    """A temporary --config directory, data directory and database for CLI runs."""
+
+    root: Path
+    db_url: str
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config"
+
+    def settings(self, **values) -> None:
+        base = {"data_dir": str(self.root / "data"), "download_delay": 0,
+                "autothrottle": False, "extract_workers": 1}
+        (self.config / "aggregator.yaml").write_text(yaml.safe_dump({**base, **values}))
+
+    def source(self, name: str, url: str, **values) -> Path:
+        data = {"name": name, "title": name.title(), "kind": "feed", "url": url,
+                "language": "uk", "schedule": {"every": "10m"},
+                "allowed_domains": ["127.0.0.1"], "allow_private_addresses": True, **values}
+        path = self.config / "sources" / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        env = {**os.environ, "AGGREGATOR_DATABASE_URL": self.db_url}
+        env.pop("AGGREGATOR_CONFIG", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "aggregator", "--config", str(self.config), *args],
+            capture_output=True, text=True, env=env, timeout=timeout,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"aggregator {' '.join(args)} exited {done.returncode}\n"
+                f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+            )
+        return done
+
+
+@pytest.fixture
+def workspace(tmp_path, db_url) -> Workspace:
+    ws = Workspace(tmp_path, db_url)
+    (ws.config / "sources").mkdir(parents=True)
+    ws.settings()
+    return ws
+
+
+@pytest.fixture
+def sqlite_workspace(tmp_path, sqlite_url) -> Workspace:
+    ws = Workspace(tmp_path, sqlite_url)
+    (ws.config / "sources").mkdir(parents=True)
+    ws.settings()
+    return ws
