@@ -1,0 +1,30 @@
+# Set-up and everyday commands. `make run` and `make test` are the two the README promises.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONFIG ?= config
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install upgrade crawl-all clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+upgrade: install
+	$(BIN)/aggregator --config $(CONFIG) db upgrade
+
+run: upgrade
+	$(BIN)/aggregator --config $(CONFIG) run
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
