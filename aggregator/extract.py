@@ -31,6 +31,9 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "dateP
                    "pubdate", "publishdate", "date")
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "dateModified", "lastmod")
 _RESET_EVERY = 1000
+MIN_TEXT_CHARS = 50
+# A byline or dateline of digits and separators only, e.g. "20.11.2026, 09:15".
+_DATELINE = re.compile(r"^[\d\s.:,/-]{6,25}$")
 _calls = 0
 
 
@@ -120,6 +123,14 @@ def _page_facts(tree, url: str) -> dict:
     }
 
 
+def _body(text: str, title: str | None) -> str:
+    """Main text without the headline and datelines trafilatura keeps above the first paragraph."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    while lines and (not lines[0] or lines[0] == title or _DATELINE.match(lines[0])):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
@@ -143,16 +154,20 @@ def extract_article(
     doc = bare_extraction(tree, url=url, options=_options())
     if doc is None or not (doc.text or "").strip():
         return ExtractionResult(None, "no main text found on the page")
+    title = (doc.title or "").strip() or None
+    body = _body(doc.text, title)
+    if len(body) < MIN_TEXT_CHARS:
+        return ExtractionResult(None, f"main text too short ({len(body)} characters)")
     approx_date = parse_timestamp(doc.date) if doc.date else None
     draft = ArticleDraft(
         url=url,
-        text=doc.text.strip(),
-        title=(doc.title or "").strip() or None,
+        text=body,
+        title=title,
         authors=_split(doc.author),
         published_at=facts["published_at"] or approx_date,
         date_is_approximate=facts["published_at"] is None and approx_date is not None,
         updated_at=facts["updated_at"],
-        language=guess_language(doc.text) or facts["declared_language"] or fallback_language,
+        language=guess_language(body) or facts["declared_language"] or fallback_language,
         description=(doc.description or "").strip() or None,
         image_url=doc.image or None,
         categories=tuple(c for c in doc.categories or () if c),

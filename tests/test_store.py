@@ -1,0 +1,81 @@
+"""The write path: idempotent upserts and pending entries, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from aggregator.db.engine import Database
+from aggregator.db.models import Article, FeedEntry, ProvenanceLink
+from aggregator.ingest import Ingestor, fill_from_feed
+from aggregator.records import ArticleDraft, FeedEntry as Entry, FetchRecord, ParsedFeed
+from aggregator.sources import Source
+
+SOURCE = Source(name="rbc-ukr", title="RBC", kind="feed", url="http://127.0.0.1/rss",
+                language="uk", allowed_domains=["127.0.0.1"])
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+def fetch(kind: str, url: str) -> FetchRecord:
+    return FetchRecord(url=url, final_url=url, status=200, fetched_at=NOW, size=10,
+                       sha256="0" * 64, kind=kind)
+
+
+def entries(*slugs: str) -> ParsedFeed:
+    return ParsedFeed(tuple(Entry(guid=s, link=f"http://127.0.0.1/{s}", title=s.upper(),
+                                  published_at=NOW) for s in slugs))
+
+
+def count(db: Database, model) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_storing_the_same_feed_and_article_twice_stores_nothing_twice(db_url):
+    db = Database(db_url)
+    ingestor = Ingestor(db, max_entry_attempts=3)
+    source_id = ingestor.register(SOURCE)
+    assert ingestor.register(SOURCE) == source_id
+
+    new, pending = ingestor.accept_feed(source_id, fetch("feed", SOURCE.url), entries("a", "b"))
+    assert new == 2 and [p.entry.guid for p in pending] == ["a", "b"]
+    draft = ArticleDraft(url="http://127.0.0.1/a", text="Текст статті " * 10, title="A")
+    first = ingestor.store_article(SOURCE, source_id, [pending[0].id], pending[0].entry,
+                                   fetch("page", draft.url), draft)
+    again = ingestor.store_article(SOURCE, source_id, [pending[0].id], pending[0].entry,
+                                   fetch("page", draft.url), draft)
+    assert first.created and not again.created and first.id == again.id
+
+    new, pending = ingestor.accept_feed(source_id, fetch("feed", SOURCE.url), entries("a", "b"))
+    assert new == 0 and [p.entry.guid for p in pending] == ["b"]
+    assert count(db, Article) == 1 and count(db, FeedEntry) == 2
+    assert count(db, ProvenanceLink) == 2  # original + feed, not duplicated
+    db.dispose()
+
+
+def test_entry_fails_for_good_after_max_attempts(db_url):
+    db = Database(db_url)
+    ingestor = Ingestor(db, max_entry_attempts=2)
+    source_id = ingestor.register(SOURCE)
+    _, pending = ingestor.accept_feed(source_id, fetch("feed", SOURCE.url), entries("a"))
+    for _ in range(2):
+        ingestor.page_failed(source_id, [pending[0].id], "HTTP 500")
+    _, pending = ingestor.accept_feed(source_id, fetch("feed", SOURCE.url), None)
+    assert pending == []
+    with db.session() as session:
+        row = session.scalar(select(FeedEntry))
+        assert (row.status, row.attempts, row.last_error) == ("failed", 2, "HTTP 500")
+    db.dispose()
+
+
+def test_feed_fills_only_what_the_page_left_empty():
+    entry = Entry(guid="g", link="http://x", title="Feed title", published_at=NOW,
+                  authors=("Feed Author",), image_url="http://x/i.jpg")
+    day_only = ArticleDraft(url="http://x", text="t", title="Page title",
+                            published_at=datetime(2026, 11, 19, 22, 0, tzinfo=timezone.utc),
+                            date_is_approximate=True)
+    merged = fill_from_feed(day_only, entry)
+    assert merged.title == "Page title" and merged.authors == ("Feed Author",)
+    assert merged.published_at == NOW and not merged.date_is_approximate
+    assert merged.image_url == "http://x/i.jpg"
