@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CONFIG ?= config
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install upgrade crawl-all clean bench
+.PHONY: run test install upgrade services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,10 @@ upgrade: install
 run: upgrade
 	$(BIN)/aggregator --config $(CONFIG) run
 
-test: install
+services:
+	bash .ci/services.sh
+
+test: install services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
