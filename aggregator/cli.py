@@ -77,14 +77,10 @@ def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
                 click.echo(f"invalid: {problem}", err=True)
             raise click.UsageError(f"no valid source named {', '.join(unknown)}")
         chosen = [loaded.by_name(n) for n in names]
-    from spiders.runner import Collector
+    from spiders.runner import crawl_once
 
-    collector = Collector(settings)
     started = datetime.now(timezone.utc)
-    try:
-        summaries = collector.run_once(chosen)
-    finally:
-        collector.close()
+    summaries = crawl_once(settings, chosen)
     seconds = (datetime.now(timezone.utc) - started).total_seconds()
     click.echo(f"{'source':<24} {'fetched':>7} {'new':>5} {'unchanged':>9} {'failed':>6}")
     for s in summaries:

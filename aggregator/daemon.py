@@ -27,15 +27,15 @@ def trigger_for(source: Source):
 
 
 def run(settings: Settings) -> None:
-    from twisted.internet import reactor
-
     from spiders.runner import Collector
 
     loaded = load_sources(settings.sources_dir)
     for problem in loaded.problems:
         log.error("source file refused: %s", problem)
     sources = [s for s in loaded.sources if s.enabled]
-    collector = Collector(settings)
+    collector = Collector(settings)  # installs the asyncio reactor: import it only now
+    from twisted.internet import reactor
+
     scheduler = AsyncIOScheduler(timezone=timezone.utc)
 
     async def crawl(source: Source) -> None:

@@ -96,4 +96,26 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
             raise FeedError("not a feed (no RSS or Atom root element; HTML page?)")
     warning = f"malformed feed, used anyway: {problem}" if problem is not None else None
     title = (parsed.feed.get("title") or "").strip() or None
-    return ParsedFeed(tuple(entries), title=title, warning=warning, skipped=tuple(skipped))
+    return ParsedFeed(tuple(entries), title=title, warning=warning, skipped=tuple(skipped),
+                      ttl_seconds=_ttl(parsed.feed))
+
+
+_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
+
+
+def _ttl(feed) -> float | None:
+    """How long the publisher says the feed stays fresh: RSS <ttl> (minutes) or sy:update*."""
+    candidates = []
+    try:
+        if feed.get("ttl"):
+            candidates.append(float(feed["ttl"]) * 60)
+    except (TypeError, ValueError):
+        pass
+    period = _PERIODS.get(str(feed.get("sy_updateperiod", "")).strip().lower())
+    if period:
+        try:
+            frequency = max(1, int(feed.get("sy_updatefrequency") or 1))
+        except (TypeError, ValueError):
+            frequency = 1
+        candidates.append(period / frequency)
+    return max(candidates) if candidates else None

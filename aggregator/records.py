@@ -46,6 +46,7 @@ class ParsedFeed:
     title: str | None = None
     warning: str | None = None
     skipped: tuple[str, ...] = ()  # one reason per entry that could not be used
+    ttl_seconds: float | None = None  # <ttl> or sy:updatePeriod/sy:updateFrequency
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,9 @@ class CrawlSummary:
     unchanged: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    entry_times: list[datetime] = field(default_factory=list)  # published_at of feed entries
+    min_interval_seconds: float | None = None  # what the feed asks: ttl, Cache-Control max-age
+    retry_after_seconds: float | None = None  # from a 429/503 answer
 
     @property
     def ok(self) -> bool:

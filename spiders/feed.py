@@ -1,16 +1,25 @@
-"""The feed spider: conditional GET of one source's feed, then only the pages not yet stored."""
+"""The feed spider: one long-lived spider that crawls any source on demand.
+
+All sources share one Scrapy engine, so its per-host download slots are one politeness budget
+per host across sources (rbc.ua's Ukrainian and Russian feeds wait for each other). A crawl
+of a source is a CrawlRun: a conditional GET of its feed, then only the pages not yet stored.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
-from scrapy.http import Response
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from aggregator.db.store import PendingEntry
@@ -22,13 +31,14 @@ from aggregator.sources import Source
 from aggregator.urls import same_site
 from aggregator.workers import ExtractionPool
 from spiders.items import ArticleItem
+from spiders.middlewares import ShuttingDown
+from spiders.run import CrawlRun
 
 log = logging.getLogger(__name__)
 
 
 def fetch_record(response: Response, kind: str) -> FetchRecord:
     """What the exchange was: requested and final URL, validators, size and body hash."""
-    headers = response.headers
     body = response.body or b""
     latency = response.meta.get("download_latency")
     return FetchRecord(
@@ -39,16 +49,36 @@ def fetch_record(response: Response, kind: str) -> FetchRecord:
         size=len(body),
         sha256=hashlib.sha256(body).hexdigest(),
         kind=kind,
-        content_type=_header(headers, b"Content-Type"),
-        etag=_header(headers, b"ETag"),
-        last_modified=_header(headers, b"Last-Modified"),
+        content_type=header(response, "Content-Type"),
+        etag=header(response, "ETag"),
+        last_modified=header(response, "Last-Modified"),
         duration_ms=int(latency * 1000) if latency is not None else None,
     )
 
 
-def _header(headers, name: bytes) -> str | None:
-    value = headers.get(name)
+def header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def seconds_header(response: Response | None, name: str) -> float | None:
+    """Retry-After (seconds or HTTP date) or Cache-Control max-age, as seconds."""
+    if response is None:
+        return None
+    value = header(response, name)
+    if not value:
+        return None
+    if name.lower() == "cache-control":
+        found = re.search(r"max-age=(\d+)", value)
+        return float(found.group(1)) if found else None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 def describe_failure(failure: Failure) -> str:
@@ -60,139 +90,173 @@ def describe_failure(failure: Failure) -> str:
 
 
 class FeedSpider(scrapy.Spider):
-    name = "feed"
+    name = "feeds"
 
-    def __init__(
-        self,
-        source: Source,
-        ingestor: Ingestor,
-        pool: ExtractionPool,
-        summary: CrawlSummary,
-        **kwargs: Any,
-    ):
-        super().__init__(name=f"feed:{source.name}", **kwargs)
-        self.source = source
+    def __init__(self, ingestor: Ingestor, pool: ExtractionPool, **kwargs: Any):
+        super().__init__(**kwargs)
         self.ingestor = ingestor
         self.pool = pool
-        self.summary = summary
-        self.allowed_domains = list(source.allowed_domains)
-        if source.download_delay is not None:
-            self.download_delay = source.download_delay
-        self.source_id: int | None = None
-        self.crawl_id: int | None = None
-        self.feed_failed = False
+        self.runs: set[CrawlRun] = set()
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._stay_open, signal=signals.spider_idle)
+        return spider
+
+    def _stay_open(self) -> None:
+        if not self.stopping:
+            raise DontCloseSpider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.source_id = self.ingestor.register(self.source)
-        self.crawl_id = self.ingestor.start_crawl(self.source_id, datetime.now(timezone.utc))
-        yield scrapy.Request(
-            self.source.url,
-            headers=self.ingestor.conditional_headers(self.source_id),
+        return
+        yield  # an async generator with nothing to start: work arrives through submit()
+
+    def submit(self, source: Source) -> CrawlRun:
+        """Start a crawl of `source`; `run.done` resolves with its summary once stored."""
+        source_id = self.ingestor.register(source)
+        crawl_id = self.ingestor.start_crawl(source_id, datetime.now(timezone.utc))
+        run = CrawlRun(source, source_id, crawl_id, CrawlSummary(source.name), self._finish)
+        self.runs.add(run)
+        self._request(run, scrapy.Request(
+            source.url,
+            headers=self.ingestor.conditional_headers(source_id),
             callback=self.parse_feed,
             errback=self.feed_error,
             dont_filter=True,
-            meta={"handle_httpstatus_list": [304]},
-        )
+            meta={"handle_httpstatus_list": [304], "run": run, "is_feed": True},
+        ))
+        return run
 
-    def _extra(self, url: str) -> dict[str, str]:
-        return {"source": self.source.name, "url": url}
+    def _request(self, run: CrawlRun, request: scrapy.Request) -> None:
+        run.hold()
+        self.crawler.engine.crawl(request)
+
+    def _finish(self, run: CrawlRun) -> None:
+        self.runs.discard(run)
+        self.ingestor.finish_crawl(run.crawl_id, run.summary, run.outcome)
+
+    @staticmethod
+    def _extra(run: CrawlRun, url: str) -> dict[str, str]:
+        return {"source": run.source.name, "url": url}
 
     def parse_feed(self, response: Response):
+        run: CrawlRun = response.meta["run"]
+        try:
+            self._handle_feed(run, response)
+        finally:
+            run.release()
+        return ()
+
+    def _handle_feed(self, run: CrawlRun, response: Response) -> None:
         fetch = fetch_record(response, "feed")
+        run.summary.min_interval_seconds = seconds_header(response, "Cache-Control")
         feed = None
         if response.status == 304:
-            log.info("feed not modified", extra=self._extra(response.url))
+            run.feed_not_modified = True
+            log.info("feed not modified", extra=self._extra(run, response.url))
         else:
             try:
                 feed = parse_feed(response.body, response.url, _headers(response))
             except FeedError as exc:
-                self._fail_feed(f"{exc} ({response.url})", response.url)
-                self.ingestor.accept_feed(self.source_id, fetch, None)
+                self.ingestor.accept_feed(run.source_id, fetch, None)
+                self._fail_feed(run, f"{exc} ({response.url})", response.url)
                 return
             if feed.warning:
-                log.warning(feed.warning, extra=self._extra(response.url))
+                log.warning(feed.warning, extra=self._extra(run, response.url))
             for reason in feed.skipped:
-                log.warning("feed entry skipped: %s", reason, extra=self._extra(response.url))
-        new, pending = self.ingestor.accept_feed(self.source_id, fetch, feed)
+                log.warning("feed entry skipped: %s", reason, extra=self._extra(run, response.url))
+            run.summary.entry_times = [e.published_at for e in feed.entries if e.published_at]
+            if feed.ttl_seconds:
+                run.summary.min_interval_seconds = max(
+                    feed.ttl_seconds, run.summary.min_interval_seconds or 0
+                )
+        new, pending = self.ingestor.accept_feed(run.source_id, fetch, feed)
         if feed is not None:
-            self.summary.unchanged += len(feed.entries) - new
-        yield from self._page_requests(pending)
+            run.summary.unchanged += len(feed.entries) - new
+        self._request_pages(run, pending)
 
-    def _page_requests(self, pending: list[PendingEntry]):
+    def _request_pages(self, run: CrawlRun, pending: list[PendingEntry]) -> None:
         by_link: dict[str, list[PendingEntry]] = defaultdict(list)
         for item in pending:
             by_link[item.entry.link].append(item)
         for link, items in by_link.items():
             ids = [i.id for i in items]
-            if not same_site(link, self.source.allowed_domains):
+            if not same_site(link, run.source.allowed_domains):
                 self.ingestor.page_skipped(ids, f"link outside allowed domains: {link}")
-                log.warning("entry link outside allowed domains", extra=self._extra(link))
+                log.warning("entry link outside allowed domains", extra=self._extra(run, link))
                 continue
-            yield scrapy.Request(
+            self._request(run, scrapy.Request(
                 link,
                 callback=self.parse_article,
                 errback=self.page_error,
+                dont_filter=True,
+                meta={"run": run},
                 cb_kwargs={"pending": items},
-            )
+            ))
 
     async def parse_article(self, response: Response, pending: list[PendingEntry]):
-        fetch = fetch_record(response, "page")
-        self.summary.fetched += 1
-        ids = [i.id for i in pending]
-        if not isinstance(response, scrapy.http.TextResponse):
-            self._page_failure(ids, f"not an HTML page ({fetch.content_type})", response.url, fetch)
-            return
-        result = await self.pool.extract(
-            response.body, response.url, fetch.content_type, self.source.language
-        )
-        if result.draft is None:
-            self._page_failure(ids, result.failure or "extraction failed", response.url, fetch)
-            return
-        yield ArticleItem(
-            source=self.source,
-            source_id=self.source_id,
-            entry_ids=ids,
-            entry=pending[0].entry,
-            fetch=fetch,
-            draft=result.draft,
-        )
+        run: CrawlRun = response.meta["run"]
+        handed_over = False
+        try:
+            fetch = fetch_record(response, "page")
+            run.summary.fetched += 1
+            ids = [i.id for i in pending]
+            if not isinstance(response, TextResponse):
+                self._page_failure(run, ids, f"not an HTML page ({fetch.content_type})",
+                                   response.url, fetch)
+                return
+            result = await self.pool.extract(
+                response.body, response.url, fetch.content_type, run.source.language
+            )
+            if result.draft is None:
+                self._page_failure(run, ids, result.failure or "extraction failed",
+                                   response.url, fetch)
+                return
+            handed_over = True  # the pipeline releases the run once the article is stored
+            yield ArticleItem(run=run, entry_ids=ids, entry=pending[0].entry, fetch=fetch,
+                              draft=result.draft)
+        finally:
+            if not handed_over:
+                run.release()
 
     def page_error(self, failure: Failure) -> None:
         request = failure.request
-        pending = request.cb_kwargs.get("pending", [])
-        self._page_failure([i.id for i in pending], describe_failure(failure), request.url)
+        run: CrawlRun = request.meta["run"]
+        try:
+            if failure.check(ShuttingDown):
+                run.interrupted = True  # not an attempt: the entry stays pending as it was
+                return
+            pending = request.cb_kwargs.get("pending", [])
+            self._page_failure(run, [i.id for i in pending], describe_failure(failure), request.url)
+        finally:
+            run.release()
 
-    def _page_failure(self, ids, reason: str, url: str, fetch: FetchRecord | None = None) -> None:
-        self.summary.failed += 1
-        log.warning("page failed: %s", reason, extra=self._extra(url))
-        self.ingestor.page_failed(self.source_id, ids, reason, fetch)
+    def _page_failure(self, run: CrawlRun, ids, reason: str, url: str,
+                      fetch: FetchRecord | None = None) -> None:
+        run.summary.failed += 1
+        log.warning("page failed: %s", reason, extra=self._extra(run, url))
+        self.ingestor.page_failed(run.source_id, ids, reason, fetch)
 
     def feed_error(self, failure: Failure) -> None:
-        self._fail_feed(describe_failure(failure), failure.request.url)
+        run: CrawlRun = failure.request.meta["run"]
+        try:
+            if failure.check(ShuttingDown):
+                run.interrupted = True
+                return
+            response = getattr(failure.value, "response", None)
+            run.summary.retry_after_seconds = seconds_header(response, "Retry-After")
+            self._fail_feed(run, describe_failure(failure), failure.request.url)
+        finally:
+            run.release()
 
-    def _fail_feed(self, reason: str, url: str) -> None:
-        self.feed_failed = True
-        self.summary.failed += 1
-        self.summary.errors.append(reason)
-        log.error("feed failed: %s", reason, extra=self._extra(url))
-
-    def closed(self, reason: str) -> None:
-        if self.crawl_id is None:
-            return
-        if self.feed_failed:
-            outcome = "failed"
-        elif reason != "finished":
-            outcome = "interrupted"
-        elif self.summary.failed:
-            outcome = "partial"
-        else:
-            outcome = "ok"
-        self.ingestor.finish_crawl(self.crawl_id, self.summary, outcome)
+    def _fail_feed(self, run: CrawlRun, reason: str, url: str) -> None:
+        run.feed_failed = True
+        run.summary.failed += 1
+        run.summary.errors.append(reason)
+        log.error("feed failed: %s", reason, extra=self._extra(run, url))
 
 
 def _headers(response: Response) -> dict[str, str]:
-    return {
-        k.decode("latin-1"): v[0].decode("latin-1")
-        for k, v in response.headers.items()
-        if v
-    }
+    return {k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v}

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aggregator.records import ArticleDraft, FeedEntry, FetchRecord
-from aggregator.sources import Source
+from spiders.run import CrawlRun
 
 
 @dataclass
 class ArticleItem:
-    source: Source
-    source_id: int
+    run: CrawlRun
     entry_ids: list[int]
     entry: FeedEntry | None
     fetch: FetchRecord

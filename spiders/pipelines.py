@@ -20,12 +20,22 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
-        spider = self.crawler.spider
-        stored = spider.ingestor.store_article(
-            item.source, item.source_id, item.entry_ids, item.entry, item.fetch, item.draft
-        )
-        if stored.created:
-            spider.summary.new += 1
+        run = item.run
+        try:
+            stored = self.crawler.spider.ingestor.store_article(
+                run.source, run.source_id, item.entry_ids, item.entry, item.fetch, item.draft
+            )
+        except Exception:
+            # The entry stays pending (no attempt is charged): the next crawl fetches it again.
+            run.summary.failed += 1
+            log.exception("could not store article", extra={"source": run.source.name,
+                                                             "url": item.draft.url})
+            raise
         else:
-            spider.summary.unchanged += 1
+            if stored.created:
+                run.summary.new += 1
+            else:
+                run.summary.unchanged += 1
+        finally:
+            run.release()
         return item

@@ -1,14 +1,18 @@
-"""Runs feed crawls inside one asyncio reactor: once (`aggregator crawl`) or on demand (daemon).
+"""Hosts the one long-lived feed spider inside Scrapy's asyncio reactor.
 
-One AsyncCrawlerProcess lives for the whole process, since a Twisted reactor cannot restart;
-each crawl of a source is a Crawler in it. The extraction pool and the database are shared.
+A Twisted reactor cannot be restarted, so one AsyncCrawlerProcess lives for the whole process
+(the daemon or one `aggregator crawl`) with one Crawler and one spider; crawls of sources are
+submitted to it. The extraction pool and the database are shared by all crawls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+from scrapy import signals
 from scrapy.crawler import AsyncCrawlerProcess
 
 from aggregator.db.engine import Database
@@ -22,31 +26,105 @@ from spiders.feed import FeedSpider
 from spiders.settings import scrapy_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Collector:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, db: Database | None = None):
         self.settings = settings
-        self.db = Database(settings.effective_database_url)
+        self.db = db or Database(settings.effective_database_url)
         require_current(self.db.engine)
         self.ingestor = Ingestor(self.db, settings.max_entry_attempts)
         self.pool = ExtractionPool(settings.workers)
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
+        self.crawler = self.process.create_crawler(FeedSpider)
+        self._opened: asyncio.Future | None = None
 
-    def crawl(self, source: Source) -> tuple[asyncio.Task, CrawlSummary]:
-        """Start one crawl of `source`; the task completes when it has been stored."""
-        summary = CrawlSummary(source.name)
-        task = self.process.crawl(
-            FeedSpider, source=source, ingestor=self.ingestor, pool=self.pool, summary=summary
-        )
-        return task, summary
+    @property
+    def spider(self) -> FeedSpider:
+        return self.crawler.spider
 
-    def run_once(self, sources: list[Source]) -> list[CrawlSummary]:
-        """Crawl every source once, concurrently, and return when all are stored."""
-        summaries = [self.crawl(source)[1] for source in sources]
-        self.process.start(install_signal_handlers=True)
-        return summaries
+    def _spider_opened(self, spider) -> None:
+        if self._opened is not None and not self._opened.done():
+            self._opened.set_result(None)
 
-    def close(self) -> None:
+    async def open(self) -> None:
+        self._opened = asyncio.get_running_loop().create_future()
+        self.crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        self.process.crawl(self.crawler, ingestor=self.ingestor, pool=self.pool)
+        await self._opened
+
+    async def crawl(self, source: Source) -> CrawlSummary:
+        """Crawl `source` once; returns when everything fetched for it has been stored."""
+        return await self.spider.submit(source).done
+
+    async def drain(self, timeout: float) -> bool:
+        """Stop taking new work and wait (bounded) for crawls in flight; True if all ended."""
+        self.spider.stopping = True
+        pending = [run.done for run in self.spider.runs]
+        if not pending:
+            return True
+        done, not_done = await asyncio.wait(pending, timeout=timeout)
+        return not not_done
+
+    async def close(self) -> None:
+        if self.crawler.crawling:
+            self.spider.stopping = True
+            await self.crawler.stop_async()
         self.pool.close()
         self.db.dispose()
+
+    def run(self, main: Callable[[Collector], Awaitable[T]]) -> T:
+        """Start the reactor, await `main(self)`, shut down, and return its result."""
+        from twisted.internet import reactor  # installed by AsyncCrawlerProcess
+
+        outcome: dict[str, object] = {}
+
+        async def lifecycle() -> None:
+            try:
+                await self.open()
+                outcome["result"] = await main(self)
+            except BaseException as exc:  # noqa: BLE001 - re-raised after the reactor stops
+                outcome["error"] = exc
+            finally:
+                try:
+                    await self.close()
+                finally:
+                    reactor.stop()
+
+        reactor.callWhenRunning(lambda: asyncio.ensure_future(lifecycle()))
+        self.process.start(stop_after_crawl=False, install_signal_handlers=False)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("result")
+
+
+PROGRESS_EVERY = 10.0
+
+
+async def _report_progress(collector: Collector) -> None:
+    """Long manual crawls say where they are, every few seconds."""
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY)
+        for run in sorted(collector.spider.runs, key=lambda r: r.source.name):
+            s = run.summary
+            log.info("progress: %d pages fetched, %d new, %d failed, %d requests in flight",
+                     s.fetched, s.new, s.failed, run.outstanding,
+                     extra={"source": run.source.name, "url": run.source.url})
+
+
+def crawl_once(settings: Settings, sources: list[Source]) -> list[CrawlSummary]:
+    """Crawl every source once, concurrently; SIGINT/SIGTERM stop taking new work."""
+    import signal
+
+    async def main(collector: Collector) -> list[CrawlSummary]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, setattr, collector.spider, "stopping", True)
+        progress = asyncio.create_task(_report_progress(collector))
+        try:
+            return list(await asyncio.gather(*(collector.crawl(s) for s in sources)))
+        finally:
+            progress.cancel()
+
+    return Collector(settings).run(main)
