@@ -55,7 +55,7 @@ def run(ctx: click.Context) -> None:
     """Run the daemon: crawl every enabled source on its schedule until stopped."""
     from aggregator import daemon
 
-    daemon.run(_settings(ctx))
+    sys.exit(daemon.run(_settings(ctx)))
 
 
 @cli.command()
@@ -91,6 +91,21 @@ def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
     click.echo(f"{len(summaries)} sources, {total_new} new articles in {seconds:.1f}s")
     if any(s.errors for s in summaries):
         sys.exit(1)
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """One line per source: state, last success, next run, new articles in 24h, last error."""
+    from aggregator.db.queries import source_status
+    from aggregator.status import render
+
+    settings = _settings(ctx)
+    database = _database(ctx)
+    with database.session() as session:
+        rows = source_status(session, datetime.now(timezone.utc))
+    loaded = load_sources(settings.sources_dir)
+    click.echo(render(rows, loaded, settings, datetime.now(timezone.utc)))
 
 
 @cli.group()

@@ -1,73 +1,144 @@
-"""`aggregator run`: one reactor, one scheduler, every enabled source crawled on its schedule."""
+"""`aggregator run`: the reactor, the scheduler, signals, reload, health and a graceful stop.
+
+SIGHUP (or an edited file in sources/) reloads sources: a file that became invalid keeps its
+previous version in force. SIGTERM/SIGINT stop taking new work, let crawls in flight finish
+and be stored (bounded by `shutdown_timeout`) and exit 0.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import random
-from datetime import datetime, timedelta, timezone
+import signal
+import time
+from pathlib import Path
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
-
+from aggregator import metrics, systemd
+from aggregator.records import CrawlSummary
+from aggregator.scheduler import CrawlScheduler
 from aggregator.settings import Settings
-from aggregator.sources import Source, load_sources
+from aggregator.sources import LoadedSources, Source, load_sources
 
 log = logging.getLogger(__name__)
 
-FIRST_RUN_SPREAD = 30.0  # seconds over which sources' first crawls are spread at start
 
-
-def trigger_for(source: Source):
-    """The APScheduler trigger of a source's schedule, with jitter so sources drift apart."""
-    if source.schedule.cron:
-        return CronTrigger.from_crontab(source.schedule.cron, timezone=timezone.utc)
-    seconds = source.schedule.every.total_seconds()
-    return IntervalTrigger(seconds=seconds, jitter=min(seconds * 0.1, 60.0), timezone=timezone.utc)
-
-
-def run(settings: Settings) -> None:
-    from spiders.runner import Collector
-
-    loaded = load_sources(settings.sources_dir)
-    for problem in loaded.problems:
-        log.error("source file refused: %s", problem)
-    sources = [s for s in loaded.sources if s.enabled]
-    collector = Collector(settings)  # installs the asyncio reactor: import it only now
-    from twisted.internet import reactor
-
-    scheduler = AsyncIOScheduler(timezone=timezone.utc)
-
-    async def crawl(source: Source) -> None:
-        task, summary = collector.crawl(source)
+def _snapshot(directory: Path) -> dict[Path, tuple[int, int]]:
+    """What the watcher compares: each source file's mtime and size."""
+    files = [*directory.glob("*.yaml"), *directory.glob("*.yml")] if directory.is_dir() else []
+    out = {}
+    for path in files:
         try:
-            await task
-        except Exception:  # noqa: BLE001 - one source's crash must not stop the scheduler
-            log.exception("crawl crashed", extra={"source": source.name, "url": source.url})
-            return
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        out[path] = (stat.st_mtime_ns, stat.st_size)
+    return out
+
+
+class Daemon:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.sources: dict[str, Source] = {}
+        self.files: dict[str, Path] = {}
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+
+    def load(self) -> list[Source]:
+        """Load sources/; a file that fails now keeps whatever it defined before."""
+        loaded: LoadedSources = load_sources(self.settings.sources_dir)
+        for problem in loaded.problems:
+            log.error("source file refused: %s", problem)
+        bad = {p.file for p in loaded.problems}
+        kept = {n: s for n, s in self.sources.items() if self.files.get(n) in bad}
+        for name in kept:
+            log.warning("keeping the previous version of source %s until its file is fixed", name,
+                        extra={"source": name, "url": kept[name].url})
+        sources = {s.name: s for s in loaded.sources}
+        for name, source in kept.items():
+            sources.setdefault(name, source)
+        self.files = {**loaded.files, **{n: self.files[n] for n in kept}}
+        self.sources = sources
+        return list(sources.values())
+
+    async def main(self, collector) -> int:
+        loop = asyncio.get_running_loop()
+        self.collector = collector
+        self.scheduler = CrawlScheduler(self.settings, collector.db, self._crawl)
+        self.scheduler.start(self.load())
+        listening = self._listen(collector)
+        loop.add_signal_handler(signal.SIGTERM, self._stop.set)
+        loop.add_signal_handler(signal.SIGINT, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        if self.settings.reload_poll:
+            self._tasks.append(asyncio.create_task(self._watch()))
+        interval = systemd.watchdog_interval()
+        if interval:
+            self._tasks.append(asyncio.create_task(self._watchdog(interval)))
+        systemd.notify(f"READY=1\nSTATUS=crawling {len(self.scheduler.sources)} sources")
+        log.info("daemon started with %d sources", len(self.scheduler.sources))
+
+        await self._stop.wait()
+        systemd.notify("STOPPING=1")
+        log.info("stopping: no new crawls, waiting up to %.0fs for crawls in flight",
+                 self.settings.shutdown_timeout)
+        self.scheduler.shutdown()
+        drained = await collector.drain(self.settings.shutdown_timeout)
+        if not drained:
+            log.warning("shutdown timeout reached with crawls still in flight")
+        for task in self._tasks:
+            task.cancel()
+        if listening is not None:
+            await listening.stopListening().asFuture(asyncio.get_running_loop())
+        log.info("daemon stopped")
+        return 0
+
+    def _listen(self, collector):
+        if not self.settings.http_port:
+            return None
+        from aggregator import web
+
+        return web.listen(self.settings.http_host, self.settings.http_port,
+                          lambda: self.scheduler.is_running, collector.db.ping)
+
+    def reload(self) -> None:
+        log.info("reloading sources from %s", self.settings.sources_dir)
+        self.scheduler.sync(self.load())
+
+    async def _watch(self) -> None:
+        directory = self.settings.sources_dir
+        seen = _snapshot(directory)
+        while True:
+            await asyncio.sleep(self.settings.reload_poll)
+            now = _snapshot(directory)
+            if now != seen:
+                seen = now
+                self.reload()
+
+    async def _watchdog(self, interval: float) -> None:
+        """Ping systemd only while the database answers, so a wedged daemon gets restarted."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if await loop.run_in_executor(None, self.collector.db.ping):
+                systemd.notify("WATCHDOG=1")
+            else:
+                log.error("database not answering: withholding the watchdog ping")
+            await asyncio.sleep(interval)
+
+    async def _crawl(self, source: Source) -> CrawlSummary:
+        started = time.monotonic()
+        run = self.collector.spider.submit(source)
+        summary = await run.done
+        metrics.CRAWL_SECONDS.labels(source.name, run.outcome).observe(time.monotonic() - started)
         log.info(
-            "crawl finished: fetched=%d new=%d unchanged=%d failed=%d%s",
+            "crawl %s: fetched=%d new=%d unchanged=%d failed=%d%s", run.outcome,
             summary.fetched, summary.new, summary.unchanged, summary.failed,
             f" errors={'; '.join(summary.errors)}" if summary.errors else "",
             extra={"source": source.name, "url": source.url},
         )
+        return summary
 
-    def start() -> None:
-        scheduler.start()
-        now = datetime.now(timezone.utc)
-        for source in sources:
-            scheduler.add_job(
-                crawl, trigger_for(source), args=[source], id=source.name, name=source.name,
-                max_instances=1, coalesce=True, misfire_grace_time=300,
-                next_run_time=now + timedelta(seconds=random.uniform(0, FIRST_RUN_SPREAD)),
-            )
-        log.info("daemon started with %d sources", len(sources))
 
-    reactor.callWhenRunning(start)
-    try:
-        collector.process.start(stop_after_crawl=False)
-    finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        collector.close()
-        log.info("daemon stopped")
+def run(settings: Settings) -> int:
+    from spiders.runner import Collector
+
+    return Collector(settings).run(Daemon(settings).main)

@@ -77,6 +77,28 @@ class Settings(BaseSettings):
     extract_workers: int = Field(
         0, ge=0, le=64, description="Processes for extraction; 0 means one per CPU core."
     )
+    max_concurrent_crawls: int = Field(
+        4, ge=1, le=256, description="Sources crawled at the same time by the daemon."
+    )
+    max_backoff: float = Field(
+        6 * 3600, ge=1, description="Longest wait, in seconds, after repeated failures of a source."
+    )
+    stale_factor: float = Field(
+        4.0, gt=1, description="A source is 'stale' after this many times its usual rhythm without news."
+    )
+    first_run_spread: float = Field(
+        30.0, ge=0, description="Seconds over which sources' first crawls are spread at start."
+    )
+    shutdown_timeout: float = Field(
+        30.0, gt=0, description="Seconds SIGTERM waits for crawls in flight before exiting."
+    )
+    reload_poll: float = Field(
+        5.0, ge=0, description="Seconds between checks of sources/ for edited files; 0 = SIGHUP only."
+    )
+    http_host: str = Field("127.0.0.1", description="Address of the /healthz and /metrics endpoint.")
+    http_port: int = Field(
+        8790, ge=0, le=65535, description="Port of the /healthz and /metrics endpoint; 0 = off."
+    )
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
 
     @property

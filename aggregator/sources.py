@@ -35,14 +35,17 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
 
 
 class Schedule(BaseModel):
-    """When a source is crawled: a fixed interval (`every`) or a cron expression."""
+    """When a source is crawled: an interval (`every`, adapted to the source's publishing
+    rhythm within [`min`, `max`]) or a fixed cron expression."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     every: timedelta | None = None
     cron: str | None = None
+    min: timedelta | None = None
+    max: timedelta | None = None
 
-    @field_validator("every", mode="before")
+    @field_validator("every", "min", "max", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return None if value is None else parse_duration(value)
@@ -65,7 +68,19 @@ class Schedule(BaseModel):
     def _exactly_one(self) -> Schedule:
         if (self.every is None) == (self.cron is None):
             raise ValueError("give exactly one of 'every' or 'cron'")
+        if self.cron and (self.min or self.max):
+            raise ValueError("'min' and 'max' bound an adaptive 'every' schedule, not a cron one")
+        if self.every and not self.bounds[0] <= self.every.total_seconds() <= self.bounds[1]:
+            raise ValueError("'every' must lie between 'min' and 'max'")
         return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """[min, max] seconds of the adaptive interval: by default every/4 .. every*6."""
+        every = self.every.total_seconds() if self.every else 0.0
+        low = self.min.total_seconds() if self.min else max(every / 4, 1.0)
+        high = self.max.total_seconds() if self.max else every * 6
+        return low, high
 
 
 class Source(BaseModel):

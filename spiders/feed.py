@@ -18,10 +18,11 @@ from typing import Any
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from aggregator import metrics
 from aggregator.db.store import PendingEntry
 from aggregator.errors import FeedError
 from aggregator.feeds import parse_feed
@@ -79,6 +80,17 @@ def seconds_header(response: Response | None, name: str) -> float | None:
         return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
     except (TypeError, ValueError):
         return None
+
+
+def failure_kind(failure: Failure) -> str:
+    """The metrics label of a failed request."""
+    if getattr(failure.value, "response", None) is not None:
+        return "http_error"
+    if failure.check(ShuttingDown):
+        return "shutdown"
+    if failure.check(IgnoreRequest):
+        return "refused"
+    return "network_error"
 
 
 def describe_failure(failure: Failure) -> str:
@@ -151,6 +163,8 @@ class FeedSpider(scrapy.Spider):
 
     def _handle_feed(self, run: CrawlRun, response: Response) -> None:
         fetch = fetch_record(response, "feed")
+        metrics.FETCHES.labels(run.source.name, "feed",
+                               "not_modified" if response.status == 304 else "ok").inc()
         run.summary.min_interval_seconds = seconds_header(response, "Cache-Control")
         feed = None
         if response.status == 304:
@@ -202,6 +216,7 @@ class FeedSpider(scrapy.Spider):
         try:
             fetch = fetch_record(response, "page")
             run.summary.fetched += 1
+            metrics.FETCHES.labels(run.source.name, "page", "ok").inc()
             ids = [i.id for i in pending]
             if not isinstance(response, TextResponse):
                 self._page_failure(run, ids, f"not an HTML page ({fetch.content_type})",
@@ -211,6 +226,7 @@ class FeedSpider(scrapy.Spider):
                 response.body, response.url, fetch.content_type, run.source.language
             )
             if result.draft is None:
+                metrics.EXTRACTION_FAILURES.labels(run.source.name).inc()
                 self._page_failure(run, ids, result.failure or "extraction failed",
                                    response.url, fetch)
                 return
@@ -224,6 +240,7 @@ class FeedSpider(scrapy.Spider):
     def page_error(self, failure: Failure) -> None:
         request = failure.request
         run: CrawlRun = request.meta["run"]
+        metrics.FETCHES.labels(run.source.name, "page", failure_kind(failure)).inc()
         try:
             if failure.check(ShuttingDown):
                 run.interrupted = True  # not an attempt: the entry stays pending as it was
@@ -241,6 +258,7 @@ class FeedSpider(scrapy.Spider):
 
     def feed_error(self, failure: Failure) -> None:
         run: CrawlRun = failure.request.meta["run"]
+        metrics.FETCHES.labels(run.source.name, "feed", failure_kind(failure)).inc()
         try:
             if failure.check(ShuttingDown):
                 run.interrupted = True

@@ -6,6 +6,7 @@ import logging
 
 from scrapy.crawler import Crawler
 
+from aggregator import metrics
 from spiders.items import ArticleItem
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class StorePipeline:
                 run.summary.new += 1
             else:
                 run.summary.unchanged += 1
+                metrics.DUPLICATES.labels(run.source.name, "same_url").inc()
+            metrics.ARTICLES.labels(run.source.name, "new" if stored.created else "refreshed").inc()
         finally:
             run.release()
         return item

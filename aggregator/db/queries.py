@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aggregator.db.store import health
+
 from aggregator.db.models import Article, FeedEntry, ProvenanceLink, Source
+from aggregator.policy import Health
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,13 @@ class ArticleView:
 
 
 @dataclass(frozen=True)
-class SourceView:
+class SourceStatus:
     name: str
-    title: str
-    enabled: bool
+    health: Health
     articles: int
+    new_24h: int
     pending: int
-    last_success_at: datetime | None
+    backoff_seconds: float | None
     last_error: str | None
 
 
@@ -111,23 +114,21 @@ def get_article(session: Session, article_id: int) -> ArticleView | None:
     return _view(row[0], row[1], _links(session, [article_id])[article_id])
 
 
-def source_overview(session: Session) -> list[SourceView]:
-    articles = (
-        select(Article.source_id, func.count().label("n")).group_by(Article.source_id).subquery()
-    )
-    pending = (
-        select(FeedEntry.source_id, func.count().label("n"))
-        .where(FeedEntry.status == "pending")
-        .group_by(FeedEntry.source_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Source, func.coalesce(articles.c.n, 0), func.coalesce(pending.c.n, 0))
-        .outerjoin(articles, articles.c.source_id == Source.id)
-        .outerjoin(pending, pending.c.source_id == Source.id)
-        .order_by(Source.name)
-    )
+def source_status(session: Session, now: datetime) -> list[SourceStatus]:
+    """Per-source health and counts for `aggregator status`."""
+    def counts(*conditions) -> dict[int, int]:
+        query = select(Article.source_id, func.count()).where(*conditions).group_by(Article.source_id)
+        return dict(session.execute(query).all())
+
+    total = counts()
+    recent = counts(Article.first_seen_at >= now - timedelta(hours=24))
+    pending = dict(session.execute(
+        select(FeedEntry.source_id, func.count())
+        .where(FeedEntry.status == "pending").group_by(FeedEntry.source_id)
+    ).all())
     return [
-        SourceView(s.name, s.title, s.enabled, n, p, s.last_success_at, s.last_error)
-        for s, n, p in rows
+        SourceStatus(s.name, health(session, s.name), total.get(s.id, 0), recent.get(s.id, 0),
+                     pending.get(s.id, 0), s.backoff_seconds, s.last_error)
+        for s in session.scalars(select(Source).order_by(Source.name))
     ]
+

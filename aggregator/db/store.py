@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from aggregator import records
+from aggregator.policy import Health, Plan
 from aggregator.db.models import Article, Crawl, FeedEntry, Fetch, ProvenanceLink, Source, utcnow
 from aggregator.sources import Source as SourceConfig
 
@@ -255,6 +256,8 @@ def finish_crawl(session: Session, crawl_id: int, summary: records.CrawlSummary,
     crawl.unchanged, crawl.failed = summary.unchanged, summary.failed
     crawl.error = "; ".join(summary.errors)[:2000] or None
     source = session.get(Source, crawl.source_id)
+    if summary.new:
+        source.last_new_article_at = crawl.finished_at
     if outcome == "failed":
         source.consecutive_failures += 1
         source.last_error = crawl.error
@@ -264,3 +267,29 @@ def finish_crawl(session: Session, crawl_id: int, summary: records.CrawlSummary,
         source.last_error = crawl.error
 
 
+
+
+def health(session: Session, name: str) -> Health:
+    """The scheduling view of a source's row (an empty Health for a source never stored)."""
+    row = session.scalar(select(Source).where(Source.name == name))
+    if row is None:
+        return Health()
+    return Health(
+        enabled=row.enabled,
+        consecutive_failures=row.consecutive_failures,
+        last_attempt_at=row.last_attempt_at,
+        last_success_at=row.last_success_at,
+        last_new_article_at=row.last_new_article_at,
+        next_run_at=row.next_run_at,
+        interval_seconds=row.interval_seconds,
+        rhythm_seconds=row.rhythm_seconds,
+    )
+
+
+def save_plan(session: Session, name: str, plan: Plan) -> None:
+    session.execute(
+        update(Source)
+        .where(Source.name == name)
+        .values(next_run_at=plan.next_run_at, interval_seconds=plan.interval_seconds,
+                backoff_seconds=plan.backoff_seconds, rhythm_seconds=plan.rhythm_seconds)
+    )

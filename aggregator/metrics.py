@@ -1,0 +1,32 @@
+"""Prometheus metrics: declared once here (the only prometheus-client user), counted by the
+stages, served by web.py."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import generate_latest
+
+REGISTRY = CollectorRegistry()
+
+FETCHES = Counter("aggregator_fetches_total", "HTTP fetches by source, kind and outcome.",
+                  ["source", "kind", "outcome"], registry=REGISTRY)
+ARTICLES = Counter("aggregator_articles_stored_total", "Articles stored (new) or refreshed.",
+                   ["source", "result"], registry=REGISTRY)
+DUPLICATES = Counter("aggregator_duplicates_total", "Copies of an already stored article found.",
+                     ["source", "kind"], registry=REGISTRY)
+EXTRACTION_FAILURES = Counter("aggregator_extraction_failures_total",
+                              "Pages without usable main text.", ["source"], registry=REGISTRY)
+CRAWL_SECONDS = Histogram("aggregator_crawl_duration_seconds", "Duration of one crawl of a source.",
+                          ["source", "outcome"], registry=REGISTRY,
+                          buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800))
+SCHEDULER_LAG = Histogram("aggregator_scheduler_lag_seconds",
+                          "Delay between a crawl's due time and its start.", registry=REGISTRY,
+                          buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300))
+CRAWLS_RUNNING = Gauge("aggregator_crawls_running", "Crawls in progress.", registry=REGISTRY)
+SOURCE_FAILURES = Gauge("aggregator_source_consecutive_failures",
+                        "Failed crawls in a row, per source.", ["source"], registry=REGISTRY)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics page body and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

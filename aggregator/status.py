@@ -1,0 +1,55 @@
+"""The `aggregator status` table: one line per source an operator reads at a glance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aggregator import policy
+from aggregator.db.queries import SourceStatus
+from aggregator.settings import Settings
+from aggregator.sources import LoadedSources
+
+
+def ago(when: datetime | None, now: datetime) -> str:
+    """'3m ago', 'in 2h', or '-'."""
+    if when is None:
+        return "-"
+    seconds = (now - when).total_seconds()
+    text = _span(abs(seconds))
+    return f"{text} ago" if seconds >= 0 else f"in {text}"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
+           now: datetime) -> str:
+    configured = {s.name: s for s in loaded.sources}
+    header = f"{'source':<20} {'state':<9} {'last success':<13} {'next run':<10} {'new 24h':>7}  last error"
+    lines = [header, "-" * len(header)]
+    seen = set()
+    for row in rows:
+        seen.add(row.name)
+        source = configured.get(row.name)
+        if source is None:
+            state = "removed"
+            interval = 3600.0
+        else:
+            interval = row.health.interval_seconds or (
+                source.schedule.every.total_seconds() if source.schedule.every else 3600.0)
+            state = policy.state(now, row.health, interval, settings.stale_factor)
+        error = (row.last_error or "").replace("\n", " ")
+        lines.append(
+            f"{row.name:<20} {state:<9} {ago(row.health.last_success_at, now):<13} "
+            f"{ago(row.health.next_run_at, now) if source else '-':<10} {row.new_24h:>7}  "
+            f"{error[:70] + ('...' if len(error) > 70 else '')}"
+        )
+    for name in sorted(set(configured) - seen):
+        lines.append(f"{name:<20} {'new':<9} {'-':<13} {'-':<10} {0:>7}")
+    for problem in loaded.problems:
+        lines.append(f"invalid config: {problem}")
+    return "\n".join(lines)

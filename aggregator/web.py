@@ -1,0 +1,68 @@
+"""The operator endpoint on loopback: `/healthz` (JSON, 200 or 503) and `/metrics`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from twisted.internet import threads
+from twisted.web import resource, server
+
+from aggregator.metrics import exposition
+
+log = logging.getLogger(__name__)
+
+
+class Health(resource.Resource):
+    """200 when the scheduler runs and the database answers; 503 with the reason otherwise."""
+
+    isLeaf = True
+
+    def __init__(self, scheduler_running: Callable[[], bool], db_ping: Callable[[], bool]):
+        super().__init__()
+        self.scheduler_running = scheduler_running
+        self.db_ping = db_ping
+
+    def render_GET(self, request):  # noqa: N802 - twisted.web's naming
+        deferred = threads.deferToThread(self.db_ping)  # a dead database must not block the reactor
+
+        def answer(db_ok: bool) -> None:
+            problems = []
+            if not self.scheduler_running():
+                problems.append("scheduler not running")
+            if not db_ok:
+                problems.append("database not answering")
+            body = {"status": "ok" if not problems else "unhealthy", "problems": problems,
+                    "scheduler": self.scheduler_running(), "database": db_ok}
+            request.setResponseCode(503 if problems else 200)
+            request.setHeader(b"Content-Type", b"application/json")
+            request.write(json.dumps(body).encode())
+            request.finish()
+
+        deferred.addCallback(answer)
+        return server.NOT_DONE_YET
+
+
+class Metrics(resource.Resource):
+    isLeaf = True
+
+    def render_GET(self, request):  # noqa: N802
+        body, content_type = exposition()
+        request.setHeader(b"Content-Type", content_type.encode())
+        return body
+
+
+def listen(host: str, port: int, scheduler_running: Callable[[], bool],
+           db_ping: Callable[[], bool]):
+    """Start serving; returns the listening port (call `.stopListening()` to close)."""
+    from twisted.internet import reactor
+
+    root = resource.Resource()
+    root.putChild(b"healthz", Health(scheduler_running, db_ping))
+    root.putChild(b"metrics", Metrics())
+    site = server.Site(root)
+    site.noisy = False
+    listening = reactor.listenTCP(port, site, interface=host)
+    log.info("health and metrics on http://%s:%d/", host, listening.getHost().port)
+    return listening
