@@ -81,8 +81,9 @@ class Daemon:
         systemd.notify("STOPPING=1")
         log.info("stopping: no new crawls, waiting up to %.0fs for crawls in flight",
                  self.settings.shutdown_timeout)
-        self.scheduler.shutdown()
+        self.scheduler.pause()
         drained = await collector.drain(self.settings.shutdown_timeout)
+        self.scheduler.shutdown()
         if not drained:
             log.warning("shutdown timeout reached with crawls still in flight")
         for task in self._tasks:
@@ -127,7 +128,7 @@ class Daemon:
     async def _crawl(self, source: Source) -> CrawlSummary:
         started = time.monotonic()
         run = self.collector.spider.submit(source)
-        summary = await run.done
+        summary = await asyncio.shield(run.done)  # a cancelled job must not cancel the run
         metrics.CRAWL_SECONDS.labels(source.name, run.outcome).observe(time.monotonic() - started)
         log.info(
             "crawl %s: fetched=%d new=%d unchanged=%d failed=%d%s", run.outcome,

@@ -43,6 +43,7 @@ class CrawlScheduler:
         self._slots = asyncio.Semaphore(settings.max_concurrent_crawls)
         self._aps = AsyncIOScheduler(timezone=timezone.utc, event_loop=asyncio.get_event_loop())
         self._random = random.Random()
+        self.stopping = False
 
     @property
     def is_running(self) -> bool:
@@ -52,8 +53,13 @@ class CrawlScheduler:
         self._aps.start()
         self.sync(sources)
 
+    def pause(self) -> None:
+        """Start no new crawls; those in flight go on (shutting down now would cancel them)."""
+        if self._aps.running:
+            self._aps.pause()
+        self.stopping = True
+
     def shutdown(self) -> None:
-        """Take no new work; crawls in flight are the caller's to drain."""
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
@@ -123,13 +129,13 @@ class CrawlScheduler:
             self._replan(self.sources.get(name), summary)
         except Exception:  # noqa: BLE001 - one source's crash must not stop the scheduler
             log.exception("crawl crashed", extra={"source": name, "url": source.url})
-            if self.sources.get(name) and self._aps.running:
+            if self.sources.get(name) and not self.stopping:
                 self._schedule(self.sources[name], utcnow() + timedelta(seconds=self._base(source)))
         finally:
             self.running.discard(name)
 
     def _replan(self, source: Source | None, summary: CrawlSummary) -> None:
-        if source is None or not self._aps.running:
+        if source is None or self.stopping:
             return  # removed meanwhile, or shutting down
         now = utcnow()
         with self.db.session() as session:

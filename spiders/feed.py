@@ -121,6 +121,14 @@ class FeedSpider(scrapy.Spider):
         if not self.stopping:
             raise DontCloseSpider
 
+    def stop_taking_work(self) -> None:
+        """Drop every request not yet sent: those the engine still holds meet the guard
+        middleware, those waiting in the downloader's per-host queues are failed here. The
+        entries stay pending for the next run; responses already arriving are still stored."""
+        self.stopping = True
+        for request, deferred in self.crawler.engine.downloader.drop_queued():
+            deferred.errback(Failure(ShuttingDown(f"not fetched, shutting down: {request.url}")))
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         return
         yield  # an async generator with nothing to start: work arrives through submit()

@@ -60,7 +60,7 @@ class Collector:
 
     async def drain(self, timeout: float) -> bool:
         """Stop taking new work and wait (bounded) for crawls in flight; True if all ended."""
-        self.spider.stopping = True
+        self.spider.stop_taking_work()
         pending = [run.done for run in self.spider.runs]
         if not pending:
             return True
@@ -120,7 +120,7 @@ def crawl_once(settings: Settings, sources: list[Source]) -> list[CrawlSummary]:
     async def main(collector: Collector) -> list[CrawlSummary]:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, setattr, collector.spider, "stopping", True)
+            loop.add_signal_handler(sig, collector.spider.stop_taking_work)
         progress = asyncio.create_task(_report_progress(collector))
         try:
             return list(await asyncio.gather(*(collector.crawl(s) for s in sources)))

@@ -35,6 +35,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "LOG_LEVEL": quiet,
         "STATS_DUMP": False,
         "DNS_TIMEOUT": min(settings.download_timeout, 20),
+        "DOWNLOADER": "spiders.downloader.Downloader",
         "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.AddressGuardMiddleware": 50},
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
     }

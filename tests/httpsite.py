@@ -42,6 +42,9 @@ class Site:
 
     def __init__(self) -> None:
         self.routes: dict[str, Page] = {}
+        self.sequences: dict[str, list[Page]] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
         site = self
@@ -73,17 +76,33 @@ class Site:
         self.routes[path] = Page(body=body, **kwargs)
         return self.url(path)
 
+    def add_sequence(self, path: str, pages: list[Page]) -> str:
+        """Answer `path` with each page in turn; the last one repeats."""
+        self.sequences[path] = list(pages)
+        return self.url(path)
+
     def requests_for(self, path: str) -> list[Hit]:
         with self._lock:
             return [h for h in self.hits if h.path == path]
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("#", 1)[0]
+        with self._lock:
+            sequence = self.sequences.get(path)
+            if sequence:
+                self.routes[path] = sequence.pop(0) if len(sequence) > 1 else sequence[0]
         page = self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
         if page is None:
             page = Page(b"not found", status=404, content_type="text/plain", conditional=False)
-        if page.delay:
-            time.sleep(page.delay)
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if page.delay:
+                time.sleep(page.delay)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         status, body = page.status, page.body
         headers = {"Content-Type": page.content_type, **page.headers}
         if page.conditional and status == 200:

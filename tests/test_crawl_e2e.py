@@ -146,3 +146,18 @@ def test_failed_page_is_retried_on_the_next_crawl(site, workspace):
     second = workspace.run("crawl", "flaky")  # the feed answers 304; the entry is still pending
     assert "1 new articles" in second.stdout
     assert site.requests_for("/rss.xml")[-1].status == 304
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_per_host_concurrency_is_enforced(site, workspace):
+    items = []
+    for i in range(6):
+        story = Story(slug=f"c{i}", title=f"{EXTRA.title} {i}", published=EXTRA.published,
+                      paragraphs=[f"{p} ({i})" for p in EXTRA.paragraphs])
+        url = site.add(f"/c/{i}.html", article_page(story, site.url(f"/c/{i}.html")), delay=0.3)
+        items.append((story, url))
+    site.add("/c/rss.xml", rss(items))
+    workspace.settings(per_host_concurrency=2)
+    workspace.source("polite", site.url("/c/rss.xml"))
+    assert "6 new articles" in workspace.run("crawl", "polite").stdout
+    assert site.max_in_flight == 2

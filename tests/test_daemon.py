@@ -1,0 +1,192 @@
+"""The real daemon as a subprocess against loopback sites, over several schedule cycles."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from aggregator.db.models import Article, Crawl, Fetch, Source
+from tests import stories
+from tests.httpsite import Page
+from tests.newssite import Story, article_page, rss
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Daemon:
+    def __init__(self, workspace):
+        self.workspace = workspace
+        self.engine = create_engine(workspace.db_url)
+        env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url}
+        self.log = open(workspace.root / "daemon.log", "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "--config", str(workspace.config), "run"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env,
+        )
+
+    def wait_for(self, predicate, timeout: float = 40, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"daemon exited early:\n{self.output()}"
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}\n{self.output()}")
+
+    def crawls(self, name: str) -> list:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(Crawl).join(Source, Source.id == Crawl.source_id)
+                .where(Source.name == name).order_by(Crawl.id)
+            ).all()
+
+    def stop(self, timeout: float = 40) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def output(self) -> str:
+        if self.log.closed:
+            return (self.workspace.root / "daemon.log").read_text()
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.engine.dispose()
+        self.log.close()
+
+
+def story(slug: str) -> Story:
+    base = stories.BRIDGE
+    return Story(slug=slug, title=f"{base.title} ({slug})", published=base.published,
+                 paragraphs=[f"{p} Випуск {slug}." for p in base.paragraphs])
+
+
+def publish(site, prefix: str, slugs: list[str], **page_options) -> str:
+    items = []
+    for slug in slugs:
+        url = site.add(f"{prefix}/{slug}.html", article_page(story(slug), site.url(f"{prefix}/{slug}.html")),
+                       **page_options)
+        items.append((story(slug), url))
+    return site.add(f"{prefix}/rss.xml", rss(items))
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_rhythm_backoff_recovery_reload_health_and_status(site, workspace):
+    port = free_port()
+    workspace.settings(http_port=port, reload_poll=0, max_backoff=8, retries=0,
+                       first_run_spread=0.5, max_concurrent_crawls=4)
+    busy_feed = publish(site, "/busy", ["b1", "b2"])
+    flaky_ok = rss([(story("f1"), site.add("/flaky/f1.html", article_page(story("f1"), site.url("/flaky/f1.html"))))])
+    fail = Page(b"overloaded", status=500, content_type="text/plain", conditional=False)
+    site.add_sequence("/flaky/rss.xml", [fail, fail, fail, Page(flaky_ok)])
+    workspace.source("busy", busy_feed, schedule={"every": "2s", "min": "2s", "max": "2s"})
+    workspace.source("flaky", site.url("/flaky/rss.xml"), schedule={"every": "1s", "min": "1s", "max": "1s"})
+    daemon = Daemon(workspace)
+    try:
+        recovered = daemon.wait_for(
+            lambda: [c for c in daemon.crawls("flaky") if c.outcome == "ok"], what="flaky recovering")
+        assert recovered
+
+        status, body = get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        status, body = get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200
+        assert 'aggregator_fetches_total{kind="feed",outcome="http_error",source="flaky"} 3.0' in body
+        assert 'aggregator_articles_stored_total{result="new",source="busy"} 2.0' in body
+        assert "aggregator_crawl_duration_seconds_count" in body
+        assert "aggregator_scheduler_lag_seconds_count" in body
+
+        late_feed = publish(site, "/late", ["l1"])
+        workspace.source("late", late_feed, schedule={"every": "1m"})
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for(lambda: [c for c in daemon.crawls("late") if c.finished_at],
+                        what="the source added by SIGHUP to be crawled")
+        daemon.wait_for(lambda: len(daemon.crawls("busy")) >= 4, what="busy's 4th crawl")
+        assert daemon.stop() == 0, daemon.output()
+    finally:
+        daemon.close()
+
+    engine = create_engine(workspace.db_url)
+    with engine.connect() as conn:
+        rows = {r.name: r for r in conn.execute(select(Source))}
+        assert conn.scalar(select(func.count()).select_from(Article)) == 4  # b1, b2, f1, l1
+    engine.dispose()
+
+    for name in ("busy", "flaky", "late"):
+        crawls = daemon.crawls(name)
+        finished = [c for c in crawls if c.finished_at]
+        for a, b in zip(finished, finished[1:]):
+            assert b.started_at >= a.finished_at, f"{name}: two crawls overlapped"
+    busy = [c.started_at for c in daemon.crawls("busy")]
+    gaps = [(b - a).total_seconds() for a, b in zip(busy, busy[1:])]
+    assert all(1.7 <= g <= 4.0 for g in gaps), f"busy not on its 2s rhythm: {gaps}"
+
+    flaky = daemon.crawls("flaky")
+    outcomes = [c.outcome for c in flaky]
+    assert outcomes[:4] == ["failed", "failed", "failed", "ok"], outcomes
+    waits = [(b.started_at - a.finished_at).total_seconds() for a, b in zip(flaky, flaky[1:4])]
+    assert waits[0] < waits[1] < waits[2], f"no exponential back-off: {waits}"
+    assert waits[2] <= 8 * 1.1 + 1
+    assert rows["flaky"].consecutive_failures == 0 and rows["flaky"].last_error is None
+
+    table = workspace.run("status").stdout
+    lines = {line.split()[0]: line for line in table.splitlines()[2:]}
+    assert set(lines) >= {"busy", "flaky", "late"}
+    assert lines["flaky"].split()[1] == "ok" and lines["busy"].split()[1] == "ok"
+
+
+def test_sigterm_during_a_crawl_exits_zero_with_every_fetched_article_stored(site, workspace):
+    workspace.settings(http_port=0, per_host_concurrency=2, first_run_spread=0, shutdown_timeout=30)
+    slugs = [f"s{i}" for i in range(12)]
+    workspace.source("slow", publish(site, "/slow", slugs, delay=1.0))
+    daemon = Daemon(workspace)
+    try:
+        daemon.wait_for(lambda: any(h.path.startswith("/slow/s") for h in site.hits),
+                        what="the first page request")
+        time.sleep(0.5)
+        assert daemon.stop() == 0, daemon.output()
+    finally:
+        daemon.close()
+    served = {h.path for h in site.hits if h.path.startswith("/slow/s") and h.status == 200}
+    with daemon.engine.connect() as conn:
+        stored = {u.removeprefix(site.base) for u in conn.scalars(select(Article.url))}
+        page_fetches = conn.scalar(select(func.count()).select_from(Fetch).where(Fetch.kind == "page"))
+    assert 0 < len(served) < len(slugs), "SIGTERM should have come during the crawl"
+    assert stored == served and page_fetches == len(served)
+    assert "crawl interrupted" in daemon.output()
+
+
+def test_daemon_refuses_an_out_of_date_schema(site, tmp_path, workspace):
+    engine = create_engine(workspace.db_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version"))
+    engine.dispose()
+    done = workspace.run("run", check=False, timeout=60)
+    assert done.returncode == 2 and "aggregator db upgrade" in done.stderr
