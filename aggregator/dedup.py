@@ -137,16 +137,21 @@ class StoryMember:
     """What the primary choice needs to know about one copy of a story."""
 
     article_id: int
-    host: str
+    url: str  # canonical
+    site: str  # registered domain
     first_seen_at: datetime
     published_at: datetime | None
-    cited_hosts: frozenset[str] = frozenset()
+    cites: frozenset[str] = frozenset()  # canonical URLs the copy cites
+    cited_sites: frozenset[str] = frozenset()
 
 
 def choose_primary(members: list[StoryMember]) -> int:
-    """The original outlet when a copy cites another copy's site, else the first seen."""
-    hosts = {m.host for m in members}
-    cited = {h for m in members for h in m.cited_hosts if h in hosts and h != m.host}
-    pool = [m for m in members if m.host in cited] or members
+    """The original: a copy another copy cites (by URL, or by site when the sites differ),
+    else the first seen; ties go to the earlier publication time, then the lower id."""
+    def is_cited(m: StoryMember) -> bool:
+        return any(m.url in n.cites or (m.site != n.site and m.site in n.cited_sites)
+                   for n in members if n.article_id != m.article_id)
+
+    pool = [m for m in members if is_cited(m)] or members
     return min(pool, key=lambda m: (m.first_seen_at, m.published_at or m.first_seen_at,
                                     m.article_id)).article_id

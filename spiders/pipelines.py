@@ -22,7 +22,8 @@ class StorePipeline:
     def process_item(self, item: ArticleItem) -> ArticleItem:
         spider = self.crawler.spider
         stored = spider.ingestor.store_article(
-            item.source, item.source_id, item.entry_ids, item.entry, item.fetch, item.draft
+            item.source, item.source_id, item.entry_ids, item.entry, item.fetch, item.draft,
+            item.raw,
         )
         if stored.created:
             spider.summary.new += 1
