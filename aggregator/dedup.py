@@ -139,6 +139,7 @@ class StoryMember:
     article_id: int
     url: str  # canonical
     site: str  # registered domain
+    at_canonical: bool  # fetched at its canonical URL, not through a tracking or AMP link
     first_seen_at: datetime
     published_at: datetime | None
     cites: frozenset[str] = frozenset()  # canonical URLs the copy cites
@@ -146,12 +147,17 @@ class StoryMember:
 
 
 def choose_primary(members: list[StoryMember]) -> int:
-    """The original: a copy another copy cites (by URL, or by site when the sites differ),
-    else the first seen; ties go to the earlier publication time, then the lower id."""
-    def is_cited(m: StoryMember) -> bool:
-        return any(m.url in n.cites or (m.site != n.site and m.site in n.cited_sites)
-                   for n in members if n.article_id != m.article_id)
+    """The original: a copy another copy cites by URL, else one on a site another copy cites,
+    else the first seen. A copy fetched at its canonical URL beats one that reached the same
+    page through a tracking link; ties go to the earlier publication time, then the lower id."""
+    def citation(m: StoryMember) -> int:
+        others = [n for n in members if n.article_id != m.article_id]
+        if any(m.url in n.cites for n in others):
+            return 0
+        if any(m.site != n.site and m.site in n.cited_sites for n in others):
+            return 1
+        return 2
 
-    pool = [m for m in members if is_cited(m)] or members
-    return min(pool, key=lambda m: (m.first_seen_at, m.published_at or m.first_seen_at,
-                                    m.article_id)).article_id
+    return min(members, key=lambda m: (citation(m), not m.at_canonical, m.first_seen_at,
+                                       m.published_at or m.first_seen_at,
+                                       m.article_id)).article_id

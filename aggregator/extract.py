@@ -122,12 +122,13 @@ def _page_facts(tree, url: str) -> dict:
 
 def _body_links(tree, url: str, text: str) -> tuple[tuple[str, str], ...]:
     """Links to other hosts from paragraphs that made it into the main text (for cites)."""
-    host = urlsplit(url).hostname
+    host = urlsplit(url).netloc.lower()
     flat = " ".join(text.split())
     links = {}
     for anchor in tree.xpath("//p//a[@href] | //blockquote//a[@href] | //li//a[@href]"):
         href = urljoin(url, anchor.get("href").strip())
-        if urlsplit(href).scheme not in ("http", "https") or urlsplit(href).hostname == host:
+        parts = urlsplit(href)
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() == host:
             continue
         block = anchor.xpath("ancestor::*[self::p or self::blockquote or self::li][1]")[0]
         said = " ".join(block.text_content().split())[:80]

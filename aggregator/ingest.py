@@ -63,8 +63,9 @@ def provenance_links(
 def _member(row: stories.MemberRow) -> dedup.StoryMember:
     cites = frozenset(canonical_url(u) for u in row.cites)
     return dedup.StoryMember(
-        row.article_id, row.url, urls.registered_domain(row.url), row.first_seen_at,
-        row.published_at, cites, frozenset(urls.registered_domain(u) for u in row.cites),
+        row.article_id, row.url, urls.registered_domain(row.url), row.at_canonical,
+        row.first_seen_at, row.published_at, cites,
+        frozenset(urls.registered_domain(u) for u in row.cites),
     )
 
 
@@ -174,21 +175,29 @@ class Ingestor:
 
     def _place(self, session, draft: records.ArticleDraft, canonical: str,
                fp: records.Fingerprint) -> stories.Placement:
-        """Which story a new article joins: same URL elsewhere, same text, near-same text,
-        or another language edition; else it starts its own."""
+        """Which story a new article joins: same URL elsewhere, same text, near-same text, or
+        another language edition; else its own. Every rule is asked, because an article can
+        be the missing link between two stories (a uk original, its ru edition stored first
+        and a rewrite): those are merged into the first found."""
+        found: list[tuple[int, str, float | None]] = []
         if story := stories.story_by_url(session, canonical):
-            return stories.Placement(story, "url", 1.0)
+            found.append((story, "url", 1.0))
         if story := stories.story_by_hash(session, fp.content_hash):
-            return stories.Placement(story, "exact", 1.0)
+            found.append((story, "exact", 1.0))
         matches = self.index.matches(fp)
-        if matches and (story := stories.story_of(session, [k for k, _ in matches])):
-            return stories.Placement(story, "near", round(matches[0][1], 3))
+        if matches:
+            score = round(matches[0][1], 3)
+            found += [(s, "near", score) for s in stories.stories_of(session, [k for k, _ in matches])]
         alternates = [canonical_url(u) for _, u in draft.alternates if u != draft.url]
         story = stories.story_by_edition(session, alternates, urls.edition_counterparts(canonical),
                                          urls.edition_key(canonical), draft.language)
         if story:
-            return stories.Placement(story, "edition")
-        return stories.Placement(None, "first")
+            found.append((story, "edition", None))
+        if not found:
+            return stories.Placement(None, "first")
+        story, kind, score = found[0]
+        others = tuple(dict.fromkeys(s for s, _, _ in found if s != story))
+        return stories.Placement(story, kind, score, others)
 
     def _archive(self, fetch_id: int, raw: records.RawPage) -> None:
         """After the commit: the article is stored whatever happens to its WARC record."""

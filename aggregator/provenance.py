@@ -27,12 +27,15 @@ OUTLETS = {
     "hromadske.ua": "Громадське", "radiosvoboda.org": "Радіо Свобода", "espreso.tv": "Еспресо",
     "kyivindependent.com": "The Kyiv Independent", "ukranews.com": "Українські новини",
 }
-_BY_NAME = {name.casefold(): domain for domain, name in OUTLETS.items()}
+_BY_NAME: dict[str, str] = {}
+for _domain, _name in OUTLETS.items():
+    _BY_NAME.setdefault(_name.casefold(), _domain)
 
 _UPPER = "A-ZА-ЯІЇЄҐЁÄÖÜ"
 # An outlet name: a quoted phrase, or one to four capitalised words ("The Wall Street Journal").
+_WORD = rf"[{_UPPER}0-9][\w'’&-]*(?:\.\w+)*"  # LIGA.net, not "Politico. Next"
 _NAME = (rf"(?P<name>«[^»]{{2,60}}»|\"[^\"]{{2,60}}\"|“[^”]{{2,60}}”|"
-         rf"(?:The |Der |Die |Das )?[{_UPPER}0-9][\w'’.&-]*(?:[ -][{_UPPER}][\w'’.&-]*){{0,3}})")
+         rf"(?:The |Der |Die |Das )?{_WORD}(?:[ -]{_WORD}){{0,3}})")
 _MEDIUM = (r"(?:(?:видання|агентства|агентство|телеканал|телеканалу|газету|газети|сайт|"
            r"издание|агентство|телеканал|газету|the newspaper|the agency|die Zeitung|das Magazin)\s+)?")
 _BEFORE = (r"з посиланням на|за даними|повідомляє|повідомило|повідомила|пише|"

@@ -29,8 +29,8 @@ def host_of(url: str) -> str:
 
 
 def registered_domain(url: str) -> str:
-    """'politico.eu' for https://www.politico.eu/...; the bare host where there is no TLD."""
-    return extract_domain(url) or host_of(url)
+    """'politico.eu' for https://www.politico.eu/...; host:port where there is no TLD."""
+    return extract_domain(url) or urlsplit(url).netloc.lower()
 
 
 def _fold_variants(url: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator import records
@@ -41,12 +41,14 @@ class Placement:
     story_id: int | None
     kind: str  # first | url | exact | near | edition
     score: float | None = None
+    merge: tuple[int, ...] = ()  # other stories this article shows to be the same one
 
 
 @dataclass(frozen=True)
 class MemberRow:
     article_id: int
-    url: str
+    url: str  # canonical
+    at_canonical: bool
     first_seen_at: datetime
     published_at: datetime | None
     cites: tuple[str, ...]
@@ -73,12 +75,12 @@ def story_by_hash(session: Session, content_hash: str) -> int | None:
                           .order_by(Article.id).limit(1))
 
 
-def story_of(session: Session, article_ids: list[int]) -> int | None:
-    """The story of the first of `article_ids` (in the caller's order) that is stored."""
+def stories_of(session: Session, article_ids: list[int]) -> list[int]:
+    """The distinct stories of `article_ids`, in the caller's order."""
     found = dict(session.execute(
         select(Article.id, Article.story_id).where(Article.id.in_(article_ids))
     ).all())
-    return next((found[i] for i in article_ids if found.get(i)), None)
+    return list(dict.fromkeys(found[i] for i in article_ids if found.get(i)))
 
 
 def story_by_edition(session: Session, alternates: list[str], counterparts: list[str],
@@ -109,6 +111,10 @@ def insert_article(
     """A new article row with revision 1 and its signature, in its story (new or joined)."""
     now = utcnow()
     story_id = placement.story_id
+    if placement.merge:
+        session.execute(update(Article).where(Article.story_id.in_(placement.merge))
+                        .values(story_id=story_id))
+        session.execute(delete(Story).where(Story.id.in_(placement.merge)))
     if story_id is None:
         story = Story(created_at=now, updated_at=now)
         session.add(story)
@@ -187,7 +193,8 @@ def _entries_stored(session: Session, entry_ids: list[int], article_id: int) -> 
 
 def story_members(session: Session, story_id: int) -> list[MemberRow]:
     rows = session.execute(
-        select(Article.id, Article.canonical_url, Article.first_seen_at, Article.published_at)
+        select(Article.id, Article.url, Article.canonical_url, Article.first_seen_at,
+               Article.published_at)
         .where(Article.story_id == story_id)
     ).all()
     cites: dict[int, list[str]] = {r.id: [] for r in rows}
@@ -197,8 +204,8 @@ def story_members(session: Session, story_id: int) -> list[MemberRow]:
             ProvenanceLink.url.is_not(None))
     ):
         cites[article_id].append(url)
-    return [MemberRow(r.id, r.canonical_url, r.first_seen_at, r.published_at,
-                      tuple(cites[r.id])) for r in rows]
+    return [MemberRow(r.id, r.canonical_url, r.url == r.canonical_url, r.first_seen_at,
+                      r.published_at, tuple(cites[r.id])) for r in rows]
 
 
 def set_primary(session: Session, story_id: int, article_id: int) -> None:
