@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
-from aggregator.db.queries import ArticleView
+from aggregator.db.queries import ArticleView, CopyView
 
 SCHEMA_VERSION = 1
 
@@ -16,7 +16,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def _copies(copies: list[CopyView]) -> list[dict[str, Any]]:
+    return [{"id": c.id, "url": c.url, "source": c.source, "language": c.language,
+             "match": c.match} for c in copies]
+
+
 def article_record(article: ArticleView) -> dict[str, Any]:
+    story = article.story
     return {
         "schema_version": SCHEMA_VERSION,
         "id": article.id,
@@ -43,6 +49,17 @@ def article_record(article: ArticleView) -> dict[str, Any]:
             {"kind": link.kind, "url": link.url, "label": link.label}
             for link in article.provenance
         ],
+        "story_id": story.story_id,
+        "is_primary": story.is_primary,
+        "match": story.match,
+        "duplicates": _copies(story.duplicates),
+        "alternates": _copies(story.alternates),
+        "cites": [{"outlet": link.label, "url": link.url}
+                  for link in article.provenance if link.kind == "cites"],
+        "revisions": story.revisions,
+        "warc": {"file": story.warc.file, "offset": story.warc.offset,
+                 "length": story.warc.length, "sha256": story.warc.sha256}
+        if story.warc else None,
     }
 
 

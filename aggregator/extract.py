@@ -11,7 +11,7 @@ import json
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from lxml import html as lxml_html
@@ -131,6 +131,23 @@ def _body(text: str, title: str | None) -> str:
     return "\n".join(lines)
 
 
+def _body_links(tree, url: str, text: str) -> tuple[tuple[str, str], ...]:
+    """Links to other hosts from paragraphs that made it into the main text (for cites)."""
+    host = urlsplit(url).netloc.lower()
+    flat = " ".join(text.split())
+    links = {}
+    for anchor in tree.xpath("//p//a[@href] | //blockquote//a[@href] | //li//a[@href]"):
+        href = urljoin(url, anchor.get("href").strip())
+        parts = urlsplit(href)
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() == host:
+            continue
+        block = anchor.xpath("ancestor::*[self::p or self::blockquote or self::li][1]")[0]
+        said = " ".join(block.text_content().split())[:80]
+        if said and said in flat:
+            links.setdefault(href, " ".join(anchor.text_content().split()))
+    return tuple(links.items())
+
+
 def _split(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
@@ -175,6 +192,7 @@ def extract_article(
         canonical_url=facts["canonical_url"],
         sitename=doc.sitename or None,
         alternates=facts["alternates"],
+        links=_body_links(tree, url, doc.text),
     )
     return ExtractionResult(draft)
 

@@ -1,7 +1,10 @@
 """The one place that knows the order of the stages for a feed and for one article.
 
-feed: record fetch -> record entries -> choose what to fetch
-article: fill gaps from the feed -> canonical URL -> content hash -> store with provenance
+feed: record fetch -> record entries (canonical links) -> choose what to fetch
+article: fill gaps from the feed -> canonical URL -> fingerprint -> cites
+  -> same article in its source? revision : place in a story (URL, hash, MinHash, edition)
+  -> store with provenance and choose the story's primary (one transaction)
+  -> index the signature -> archive the raw response (WARC; a failure is recorded, not fatal)
 """
 
 from __future__ import annotations
@@ -9,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from aggregator import records
-from aggregator.db import store
+from aggregator import dedup, provenance, records, urls
+from aggregator.archive import WarcArchive
+from aggregator.db import stories, store
 from aggregator.db.engine import Database
-from aggregator.dedup import content_hash
 from aggregator.sources import Source
-from aggregator.urls import choose_canonical
+from aggregator.urls import canonical_url, choose_canonical
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +43,11 @@ def fill_from_feed(draft: records.ArticleDraft, entry: records.FeedEntry | None)
 
 
 def provenance_links(
-    source: Source, draft: records.ArticleDraft, canonical: str, entry: records.FeedEntry | None
-) -> list[tuple[str, str, str | None]]:
+    source: Source, draft: records.ArticleDraft, canonical: str, entry: records.FeedEntry | None,
+    cites: list[records.Cite] = (),
+) -> list[tuple[str, str | None, str | None]]:
     """(kind, url, label) for where the article came from and what it points to."""
-    links: list[tuple[str, str, str | None]] = [
+    links: list[tuple[str, str | None, str | None]] = [
         ("original", draft.url, draft.sitename or source.title),
         ("feed", source.url, entry.guid if entry else None),
     ]
@@ -52,15 +56,41 @@ def provenance_links(
     if canonical != draft.url:
         links.append(("canonical", canonical, None))
     links.extend(("alternate", url, lang) for lang, url in draft.alternates if url != draft.url)
+    links.extend(("cites", cite.url, cite.outlet) for cite in cites)
     return links
+
+
+def _member(row: stories.MemberRow) -> dedup.StoryMember:
+    cites = frozenset(canonical_url(u) for u in row.cites)
+    return dedup.StoryMember(
+        row.article_id, row.url, urls.registered_domain(row.url), row.at_canonical,
+        row.first_seen_at, row.published_at, cites,
+        frozenset(urls.registered_domain(u) for u in row.cites),
+    )
 
 
 class Ingestor:
     """Stores what the spiders bring, one short transaction per step."""
 
-    def __init__(self, db: Database, max_entry_attempts: int = 5):
+    def __init__(self, db: Database, max_entry_attempts: int = 5,
+                 archive: WarcArchive | None = None):
         self.db = db
         self.max_attempts = max_entry_attempts
+        self.archive = archive
+        self.index = dedup.NearIndex()
+        self.load_index()
+
+    def load_index(self) -> None:
+        """Fill the LSH index from stored signatures; sign articles stored before them."""
+        with self.db.session() as session:
+            while unsigned := stories.unsigned_articles(session):
+                for article_id, text in unsigned:
+                    stories.add_signature(session, article_id, dedup.fingerprint(text))
+                session.flush()
+        with self.db.session() as session:
+            for article_id, fp in stories.signatures(session):
+                self.index.add(article_id, fp)
+        log.info("near-duplicate index loaded: %d articles", len(self.index))
 
     def register(self, source: Source) -> int:
         with self.db.session() as session:
@@ -94,7 +124,10 @@ class Ingestor:
         """
         with self.db.session() as session:
             fetch_id = store.add_fetch(session, source_id, fetch)
-            new = store.upsert_entries(session, source_id, fetch_id, feed.entries) if feed else 0
+            new = 0
+            if feed is not None:
+                canonicals = {e.link: canonical_url(e.link) for e in feed.entries}
+                new = store.upsert_entries(session, source_id, fetch_id, feed.entries, canonicals)
             if feed is not None:
                 store.save_validators(session, source_id, fetch)
             return new, store.pending_entries(session, source_id, self.max_attempts)
@@ -107,19 +140,75 @@ class Ingestor:
         entry: records.FeedEntry | None,
         fetch: records.FetchRecord,
         draft: records.ArticleDraft,
-    ) -> store.StoredArticle:
+        raw: records.RawPage | None = None,
+    ) -> stories.StoredArticle:
         draft = fill_from_feed(draft, entry)
         canonical = choose_canonical(draft.url, draft.canonical_url, source.allowed_domains)
+        fp = draft.fingerprint or dedup.fingerprint(draft.text)
+        cites = provenance.cited_sources(draft.text, draft.title, draft.links, draft.url,
+                                         (source.title, draft.sitename))
+        guid = entry.guid if entry else None
         with self.db.session() as session:
             fetch_id = store.add_fetch(session, source_id, fetch)
-            stored = store.upsert_article(
-                session, source_id, fetch_id, entry_ids, draft, canonical,
-                entry.guid if entry else None, content_hash(draft.text), fetch.fetched_at,
-            )
-            store.add_links(session, stored.id, provenance_links(source, draft, canonical, entry))
-        log.info("stored article %s %s", stored.id, draft.url,
+            known = stories.find_in_source(session, source_id, draft.url, canonical, guid)
+            if known is not None:
+                stored = stories.revise_article(session, known, fetch_id, entry_ids, draft,
+                                                canonical, fp, fetch.fetched_at)
+            else:
+                stored = stories.insert_article(
+                    session, source_id, fetch_id, entry_ids, draft, canonical, guid, fp,
+                    urls.edition_key(canonical), self._place(session, draft, canonical, fp),
+                    fetch.fetched_at,
+                )
+            store.add_links(session, stored.id,
+                            provenance_links(source, draft, canonical, entry, cites))
+            members = [_member(m) for m in stories.story_members(session, stored.story_id)]
+            stories.set_primary(session, stored.story_id, dedup.choose_primary(members))
+        if stored.created or stored.revised:
+            self.index.add(stored.id, fp)
+        if raw is not None and self.archive is not None:
+            self._archive(fetch_id, raw)
+        log.info("stored article %s %s (story %s%s)", stored.id, draft.url, stored.story_id,
+                 ", revised" if stored.revised else "",
                  extra={"source": source.name, "url": draft.url})
         return stored
+
+    def _place(self, session, draft: records.ArticleDraft, canonical: str,
+               fp: records.Fingerprint) -> stories.Placement:
+        """Which story a new article joins: same URL elsewhere, same text, near-same text, or
+        another language edition; else its own. Every rule is asked, because an article can
+        be the missing link between two stories (a uk original, its ru edition stored first
+        and a rewrite): those are merged into the first found."""
+        found: list[tuple[int, str, float | None]] = []
+        if story := stories.story_by_url(session, canonical):
+            found.append((story, "url", 1.0))
+        if story := stories.story_by_hash(session, fp.content_hash):
+            found.append((story, "exact", 1.0))
+        matches = self.index.matches(fp)
+        if matches:
+            score = round(matches[0][1], 3)
+            found += [(s, "near", score) for s in stories.stories_of(session, [k for k, _ in matches])]
+        alternates = [canonical_url(u) for _, u in draft.alternates if u != draft.url]
+        story = stories.story_by_edition(session, alternates, urls.edition_counterparts(canonical),
+                                         urls.edition_key(canonical), draft.language)
+        if story:
+            found.append((story, "edition", None))
+        if not found:
+            return stories.Placement(None, "first")
+        story, kind, score = found[0]
+        others = tuple(dict.fromkeys(s for s, _, _ in found if s != story))
+        return stories.Placement(story, kind, score, others)
+
+    def _archive(self, fetch_id: int, raw: records.RawPage) -> None:
+        """After the commit: the article is stored whatever happens to its WARC record."""
+        pointer, error = None, None
+        try:
+            pointer = self.archive.write(raw)
+        except OSError as exc:
+            error = f"WARC write failed: {exc}"
+            log.error(error, extra={"url": raw.url})
+        with self.db.session() as session:
+            stories.save_warc(session, fetch_id, pointer, error)
 
     def page_failed(
         self, source_id: int, entry_ids: list[int], reason: str,

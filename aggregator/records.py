@@ -50,6 +50,44 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True)
+class RawPage:
+    """The response as received, for the WARC archive (headers as sent, body undecoded)."""
+
+    url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class WarcPointer:
+    """Where one archived response lives: file under the WARC directory, byte range, digest."""
+
+    file: str
+    offset: int
+    length: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Content identity of a text: exact hash, MinHash signature bytes, shingle count."""
+
+    content_hash: str
+    minhash: bytes
+    shingles: int
+
+
+@dataclass(frozen=True)
+class Cite:
+    """A source the article attributes its facts to; either part may be unknown."""
+
+    outlet: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
 class ArticleDraft:
     """What extraction made of one page, before identity and storage."""
 
@@ -68,6 +106,8 @@ class ArticleDraft:
     canonical_url: str | None = None
     sitename: str | None = None
     alternates: tuple[tuple[str, str], ...] = ()  # (hreflang, url)
+    links: tuple[tuple[str, str], ...] = ()  # (url, anchor text) to other sites, in the body
+    fingerprint: Fingerprint | None = None  # computed in the extraction worker
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""A process pool for CPU-bound stages, so extraction never blocks the reactor thread.
+"""A process pool for CPU-bound stages, so extraction and shingling never block the reactor.
 
 Workers are spawned (never forked from a running reactor) and recycled after a number of
 tasks, which also bounds the caches trafilatura keeps for the life of a process.
@@ -7,13 +7,26 @@ tasks, which also bounds the caches trafilatura keeps for the life of a process.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
+from aggregator.dedup import fingerprint
 from aggregator.extract import extract_article
 from aggregator.records import ExtractionResult
 
 TASKS_PER_CHILD = 500
+
+
+def extract_and_fingerprint(
+    body: bytes, url: str, content_type: str | None, language: str | None
+) -> ExtractionResult:
+    """Extraction plus the MinHash fingerprint: both CPU-bound, both in the worker process."""
+    result = extract_article(body, url, content_type, language)
+    if result.draft is None:
+        return result
+    draft = dataclasses.replace(result.draft, fingerprint=fingerprint(result.draft.text))
+    return ExtractionResult(draft)
 
 
 class ExtractionPool:
@@ -29,7 +42,7 @@ class ExtractionPool:
     ) -> ExtractionResult:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, extract_article, body, url, content_type, language
+            self._executor, extract_and_fingerprint, body, url, content_type, language
         )
 
     def close(self) -> None:

@@ -27,7 +27,7 @@ from aggregator.db.store import PendingEntry
 from aggregator.errors import FeedError
 from aggregator.feeds import parse_feed
 from aggregator.ingest import Ingestor
-from aggregator.records import CrawlSummary, FetchRecord
+from aggregator.records import CrawlSummary, FetchRecord, RawPage
 from aggregator.sources import Source
 from aggregator.urls import same_site
 from aggregator.workers import ExtractionPool
@@ -55,6 +55,16 @@ def fetch_record(response: Response, kind: str) -> FetchRecord:
         last_modified=header(response, "Last-Modified"),
         duration_ms=int(latency * 1000) if latency is not None else None,
     )
+
+
+def raw_page(response: Response, fetch: FetchRecord) -> RawPage:
+    """The response as received, for the WARC archive."""
+    headers = tuple(
+        (k.decode("latin-1"), v.decode("latin-1"))
+        for k, values in response.headers.items() for v in values
+    )
+    return RawPage(response.url, response.status, headers, response.body or b"", fetch.fetched_at)
+
 
 
 def header(response: Response, name: str) -> str | None:
@@ -240,7 +250,7 @@ class FeedSpider(scrapy.Spider):
                 return
             handed_over = True  # the pipeline releases the run once the article is stored
             yield ArticleItem(run=run, entry_ids=ids, entry=pending[0].entry, fetch=fetch,
-                              draft=result.draft)
+                              draft=result.draft, raw=raw_page(response, fetch))
         finally:
             if not handed_over:
                 run.release()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aggregator.records import ArticleDraft, FeedEntry, FetchRecord
+from aggregator.records import ArticleDraft, FeedEntry, FetchRecord, RawPage
 from spiders.run import CrawlRun
 
 
@@ -15,3 +15,4 @@ class ArticleItem:
     entry: FeedEntry | None
     fetch: FetchRecord
     draft: ArticleDraft
+    raw: RawPage | None = None  # for the WARC archive

@@ -24,7 +24,8 @@ class StorePipeline:
         run = item.run
         try:
             stored = self.crawler.spider.ingestor.store_article(
-                run.source, run.source_id, item.entry_ids, item.entry, item.fetch, item.draft
+                run.source, run.source_id, item.entry_ids, item.entry, item.fetch, item.draft,
+                item.raw,
             )
         except Exception:
             # The entry stays pending (no attempt is charged): the next crawl fetches it again.

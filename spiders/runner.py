@@ -15,6 +15,7 @@ from typing import TypeVar
 from scrapy import signals
 from scrapy.crawler import AsyncCrawlerProcess
 
+from aggregator.archive import WarcArchive
 from aggregator.db.engine import Database
 from aggregator.db.migrate import require_current
 from aggregator.ingest import Ingestor
@@ -34,7 +35,8 @@ class Collector:
         self.settings = settings
         self.db = db or Database(settings.effective_database_url)
         require_current(self.db.engine)
-        self.ingestor = Ingestor(self.db, settings.max_entry_attempts)
+        self.ingestor = Ingestor(self.db, settings.max_entry_attempts,
+                                 WarcArchive(settings.data_dir / "warc"))
         self.pool = ExtractionPool(settings.workers)
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
         self.crawler = self.process.create_crawler(FeedSpider)

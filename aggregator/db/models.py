@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -104,6 +105,12 @@ class Fetch(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # Where the raw response is archived (file under <data_dir>/warc), or why it is not.
+    warc_file: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    warc_sha256: Mapped[str | None] = mapped_column(String(64))
+    warc_error: Mapped[str | None] = mapped_column(Text)
 
 
 class FeedEntry(Base):
@@ -141,6 +148,8 @@ class Article(Base):
         Index(None, "canonical_url"),
         Index(None, "content_hash"),
         Index(None, "first_seen_at"),
+        Index(None, "story_id"),
+        Index(None, "edition_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,10 +173,54 @@ class Article(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", use_alter=True))
+    match_kind: Mapped[str | None] = mapped_column(String(10))  # how it joined its story
+    match_score: Mapped[float | None] = mapped_column(Float)
+    edition_key: Mapped[str | None] = mapped_column(String(300))  # site + numeric article id
+
+
+class Story(Base):
+    """Copies and editions of one piece of news; the primary is the original or first seen."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    primary_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleSignature(Base):
+    """The MinHash signature of an article's current text, so the LSH index loads fast."""
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    shingles: Mapped[int] = mapped_column(Integer)
+
+
+class ArticleRevision(Base):
+    """Every text an article's page has had; the article row shows the latest."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    fetch_id: Mapped[int] = mapped_column(ForeignKey("fetches.id"))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
 
 
 class ProvenanceLink(Base):
-    """Where an article comes from or points to: original, feed, canonical, alternate, cites."""
+    """Where an article comes from or points to: original, feed, canonical, alternate, alias,
+    cites. A `cites` link may name an outlet without a URL (url NULL, label the name)."""
 
     __tablename__ = "provenance_links"
     __table_args__ = (UniqueConstraint("article_id", "kind", "url"),)
@@ -175,7 +228,7 @@ class ProvenanceLink(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    url: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
     label: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -9,9 +9,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aggregator.db.models import (
+    Article,
+    ArticleRevision,
+    FeedEntry,
+    Fetch,
+    ProvenanceLink,
+    Source,
+    Story,
+)
+from aggregator.records import WarcPointer
 from aggregator.db.store import health
-
-from aggregator.db.models import Article, FeedEntry, ProvenanceLink, Source
 from aggregator.policy import Health
 
 
@@ -20,6 +28,39 @@ class LinkView:
     kind: str
     url: str
     label: str | None
+
+
+@dataclass(frozen=True)
+class CopyView:
+    """Another article of the same story."""
+
+    id: int
+    url: str
+    source: str
+    language: str | None
+    match: str | None
+
+
+@dataclass(frozen=True)
+class StoryFacts:
+    """Where an article stands among its copies, its revisions and its archived response."""
+
+    story_id: int | None = None
+    is_primary: bool = False
+    match: str | None = None
+    duplicates: list[CopyView] = field(default_factory=list)
+    alternates: list[CopyView] = field(default_factory=list)
+    revisions: int = 0
+    warc: WarcPointer | None = None
+    warc_error: str | None = None
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    number: int
+    fetched_at: datetime
+    title: str | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +86,7 @@ class ArticleView:
     text: str
     content_hash: str
     provenance: list[LinkView] = field(default_factory=list)
+    story: StoryFacts = field(default_factory=StoryFacts)
 
 
 @dataclass(frozen=True)
@@ -58,7 +100,8 @@ class SourceStatus:
     last_error: str | None
 
 
-def _view(article: Article, source: Source, links: list[LinkView]) -> ArticleView:
+def _view(article: Article, source: Source, links: list[LinkView],
+          story: StoryFacts) -> ArticleView:
     return ArticleView(
         id=article.id, source=source.name, source_title=source.title, url=article.url,
         canonical_url=article.canonical_url, guid=article.guid, title=article.title,
@@ -68,7 +111,7 @@ def _view(article: Article, source: Source, links: list[LinkView]) -> ArticleVie
         language=article.language, description=article.description,
         image_url=article.image_url, categories=list(article.categories or []),
         tags=list(article.tags or []), text=article.text, content_hash=article.content_hash,
-        provenance=links,
+        provenance=links, story=story,
     )
 
 
@@ -80,6 +123,50 @@ def _links(session: Session, ids: list[int]) -> dict[int, list[LinkView]]:
     for link in rows:
         out[link.article_id].append(LinkView(link.kind, link.url, link.label))
     return out
+
+
+def _stories(session: Session, articles: list[Article]) -> dict[int, StoryFacts]:
+    """Story facts for a batch of articles, in a fixed number of queries."""
+    story_ids = {a.story_id for a in articles if a.story_id}
+    primaries = dict(session.execute(
+        select(Story.id, Story.primary_article_id).where(Story.id.in_(story_ids))).all())
+    members: dict[int, list[CopyView]] = {i: [] for i in story_ids}
+    for row in session.execute(
+        select(Article.id, Article.story_id, Article.url, Source.name, Article.language,
+               Article.match_kind).join(Source, Source.id == Article.source_id)
+        .where(Article.story_id.in_(story_ids)).order_by(Article.id)
+    ):
+        members[row.story_id].append(CopyView(row.id, row.url, row.name, row.language,
+                                              row.match_kind))
+    ids = [a.id for a in articles]
+    revisions = dict(session.execute(
+        select(ArticleRevision.article_id, func.count()).where(ArticleRevision.article_id.in_(ids))
+        .group_by(ArticleRevision.article_id)).all())
+    fetches = {f.id: f for f in session.scalars(
+        select(Fetch).where(Fetch.id.in_({a.fetch_id for a in articles})))}
+    out = {}
+    for a in articles:
+        others = [m for m in members.get(a.story_id, []) if m.id != a.id]
+        fetch = fetches[a.fetch_id]
+        out[a.id] = StoryFacts(
+            story_id=a.story_id,
+            is_primary=primaries.get(a.story_id) == a.id,
+            match=a.match_kind,
+            duplicates=[m for m in others if m.language == a.language],
+            alternates=[m for m in others if m.language != a.language],
+            revisions=revisions.get(a.id, 0),
+            warc=WarcPointer(fetch.warc_file, fetch.warc_offset, fetch.warc_length,
+                             fetch.warc_sha256) if fetch.warc_file else None,
+            warc_error=fetch.warc_error,
+        )
+    return out
+
+
+def revisions(session: Session, article_id: int) -> list[RevisionView]:
+    """Every revision of one article, oldest first."""
+    rows = session.scalars(select(ArticleRevision).where(ArticleRevision.article_id == article_id)
+                           .order_by(ArticleRevision.number))
+    return [RevisionView(r.number, r.fetched_at, r.title, r.text) for r in rows]
 
 
 def iter_articles(
@@ -101,8 +188,9 @@ def iter_articles(
     rows = session.execute(query.execution_options(yield_per=batch))
     for chunk in rows.partitions():
         links = _links(session, [a.id for a, _ in chunk])
+        facts = _stories(session, [a for a, _ in chunk])
         for article, src in chunk:
-            yield _view(article, src, links[article.id])
+            yield _view(article, src, links[article.id], facts[article.id])
 
 
 def get_article(session: Session, article_id: int) -> ArticleView | None:
@@ -111,7 +199,8 @@ def get_article(session: Session, article_id: int) -> ArticleView | None:
     ).first()
     if row is None:
         return None
-    return _view(row[0], row[1], _links(session, [article_id])[article_id])
+    facts = _stories(session, [row[0]])[article_id]
+    return _view(row[0], row[1], _links(session, [article_id])[article_id], facts)
 
 
 def source_status(session: Session, now: datetime) -> list[SourceStatus]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator import records
@@ -80,10 +80,15 @@ def save_validators(session: Session, source_id: int, fetch: records.FetchRecord
 
 
 def upsert_entries(
-    session: Session, source_id: int, fetch_id: int, entries: tuple[records.FeedEntry, ...]
+    session: Session, source_id: int, fetch_id: int, entries: tuple[records.FeedEntry, ...],
+    canonicals: dict[str, str] | None = None,
 ) -> int:
-    """Record feed entries; return how many were new. Known ones get `last_seen_at` bumped."""
+    """Record feed entries; return how many were new. Known ones get `last_seen_at` bumped;
+    a stored one whose title or update time changed goes back to pending, so its page is
+    fetched again and a changed text becomes a revision. `canonicals` maps a link to its
+    canonical URL, so a link with tracking parameters finds the stored article."""
     now = utcnow()
+    canonicals = canonicals or {}
     guids = [e.guid for e in entries]
     known = {
         row.guid: row
@@ -96,9 +101,15 @@ def upsert_entries(
         row = known.get(entry.guid)
         if row is not None:
             row.last_seen_at = now
+            if row.status == "stored" and _changed(row, entry):
+                row.title, row.updated_at = entry.title, entry.updated_at
+                row.status, row.attempts = "pending", 0
             continue
+        same = [Article.url == entry.link]
+        if entry.link in canonicals:
+            same.append(Article.canonical_url == canonicals[entry.link])
         article_id = session.scalar(
-            select(Article.id).where(Article.source_id == source_id, Article.url == entry.link)
+            select(Article.id).where(Article.source_id == source_id, or_(*same)).limit(1)
         )
         session.add(
             FeedEntry(
@@ -122,6 +133,12 @@ def upsert_entries(
         new += article_id is None
     session.flush()
     return new
+
+
+def _changed(row: FeedEntry, entry: records.FeedEntry) -> bool:
+    return entry.title != row.title or (
+        entry.updated_at is not None and entry.updated_at != row.updated_at
+    )
 
 
 def pending_entries(session: Session, source_id: int, max_attempts: int) -> list[PendingEntry]:
@@ -170,71 +187,22 @@ def entry_skipped(session: Session, entry_ids: list[int], reason: str) -> None:
     )
 
 
-@dataclass(frozen=True)
-class StoredArticle:
-    id: int
-    created: bool
-
-
-def upsert_article(
-    session: Session,
-    source_id: int,
-    fetch_id: int,
-    entry_ids: list[int],
-    article: records.ArticleDraft,
-    canonical: str,
-    guid: str | None,
-    content_hash: str,
-    fetched_at: datetime,
-) -> StoredArticle:
-    """Insert the article, or refresh the stored one with the same (source, url)."""
-    now = utcnow()
-    row = session.scalar(
-        select(Article).where(Article.source_id == source_id, Article.url == article.url)
-    )
-    created = row is None
-    if created:
-        row = Article(source_id=source_id, url=article.url, first_seen_at=now)
-        session.add(row)
-    row.fetch_id = fetch_id
-    row.feed_entry_id = row.feed_entry_id or (entry_ids[0] if entry_ids else None)
-    row.canonical_url = canonical
-    row.guid = row.guid or guid
-    row.title = article.title
-    row.authors = list(article.authors)
-    row.published_at = article.published_at
-    row.updated_at = article.updated_at
-    row.language = article.language
-    row.description = article.description
-    row.image_url = article.image_url
-    row.categories = list(article.categories)
-    row.tags = list(article.tags)
-    row.text = article.text
-    row.content_hash = content_hash
-    row.fetched_at = fetched_at
-    row.last_seen_at = now
-    session.flush()
-    if entry_ids:
-        session.execute(
-            update(FeedEntry)
-            .where(FeedEntry.id.in_(entry_ids))
-            .values(status="stored", article_id=row.id, last_error=None)
-        )
-    return StoredArticle(row.id, created)
-
-
-def add_links(session: Session, article_id: int, links: list[tuple[str, str, str | None]]) -> None:
-    """Attach provenance links (kind, url, label), skipping ones already there."""
+def add_links(
+    session: Session, article_id: int, links: list[tuple[str, str | None, str | None]]
+) -> None:
+    """Attach provenance links (kind, url, label), skipping ones already there; a link
+    without a URL (an outlet named in the text) is told apart by its label."""
     existing = set(
         session.execute(
-            select(ProvenanceLink.kind, ProvenanceLink.url).where(
+            select(ProvenanceLink.kind, ProvenanceLink.url, ProvenanceLink.label).where(
                 ProvenanceLink.article_id == article_id
             )
         ).all()
     )
+    seen = {(kind, url or label) for kind, url, label in existing}
     for kind, url, label in links:
-        if (kind, url) not in existing:
-            existing.add((kind, url))
+        if (kind, url or label) not in seen:
+            seen.add((kind, url or label))
             session.add(ProvenanceLink(article_id=article_id, kind=kind, url=url, label=label))
     session.flush()
 

@@ -1,0 +1,246 @@
+"""The write path of identity: articles joining stories, revisions, signatures, WARC pointers.
+
+Each function is one step inside the caller's transaction (like store.py). Matching policy
+lives in aggregator.dedup; here only the look-ups and writes it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from aggregator import records
+from aggregator.db.models import (
+    Article,
+    ArticleRevision,
+    ArticleSignature,
+    FeedEntry,
+    Fetch,
+    ProvenanceLink,
+    Story,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: int
+    created: bool
+    story_id: int
+    revised: bool = False
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The story a new article joins and why (None story: it starts a new one)."""
+
+    story_id: int | None
+    kind: str  # first | url | exact | near | edition
+    score: float | None = None
+    merge: tuple[int, ...] = ()  # other stories this article shows to be the same one
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    article_id: int
+    url: str  # canonical
+    at_canonical: bool
+    first_seen_at: datetime
+    published_at: datetime | None
+    cites: tuple[str, ...]
+
+
+def find_in_source(session: Session, source_id: int, url: str, canonical: str,
+                   guid: str | None) -> int | None:
+    """The stored article this page is within its source: same URL, canonical URL or GUID."""
+    same = [Article.url == url, Article.canonical_url == canonical]
+    if guid:
+        same.append(Article.guid == guid)
+    return session.scalar(
+        select(Article.id).where(Article.source_id == source_id, or_(*same)).order_by(Article.id)
+    )
+
+
+def story_by_url(session: Session, canonical: str) -> int | None:
+    return session.scalar(select(Article.story_id).where(Article.canonical_url == canonical)
+                          .order_by(Article.id).limit(1))
+
+
+def story_by_hash(session: Session, content_hash: str) -> int | None:
+    return session.scalar(select(Article.story_id).where(Article.content_hash == content_hash)
+                          .order_by(Article.id).limit(1))
+
+
+def stories_of(session: Session, article_ids: list[int]) -> list[int]:
+    """The distinct stories of `article_ids`, in the caller's order."""
+    found = dict(session.execute(
+        select(Article.id, Article.story_id).where(Article.id.in_(article_ids))
+    ).all())
+    return list(dict.fromkeys(found[i] for i in article_ids if found.get(i)))
+
+
+def story_by_edition(session: Session, alternates: list[str], counterparts: list[str],
+                     edition_key: str | None, language: str | None) -> int | None:
+    """Story of a declared alternate (hreflang), or of an article in another language at a
+    counterpart URL or with the same site + article id."""
+    if alternates:
+        story = session.scalar(select(Article.story_id).where(Article.canonical_url.in_(alternates))
+                               .order_by(Article.id).limit(1))
+        if story:
+            return story
+    paired = [Article.canonical_url.in_(counterparts)] if counterparts else []
+    if edition_key:
+        paired.append(Article.edition_key == edition_key)
+    if not paired:
+        return None
+    query = select(Article.story_id).where(or_(*paired))
+    if language:
+        query = query.where(or_(Article.language.is_(None), Article.language != language))
+    return session.scalar(query.order_by(Article.id).limit(1))
+
+
+def insert_article(
+    session: Session, source_id: int, fetch_id: int, entry_ids: list[int],
+    draft: records.ArticleDraft, canonical: str, guid: str | None, fp: records.Fingerprint,
+    edition_key: str | None, placement: Placement, fetched_at: datetime,
+) -> StoredArticle:
+    """A new article row with revision 1 and its signature, in its story (new or joined)."""
+    now = utcnow()
+    story_id = placement.story_id
+    if placement.merge:
+        session.execute(update(Article).where(Article.story_id.in_(placement.merge))
+                        .values(story_id=story_id))
+        session.execute(delete(Story).where(Story.id.in_(placement.merge)))
+    if story_id is None:
+        story = Story(created_at=now, updated_at=now)
+        session.add(story)
+        session.flush()
+        story_id = story.id
+    row = Article(source_id=source_id, url=draft.url, first_seen_at=now, story_id=story_id,
+                  match_kind=placement.kind, match_score=placement.score,
+                  edition_key=edition_key, guid=guid,
+                  feed_entry_id=entry_ids[0] if entry_ids else None)
+    session.add(row)
+    _apply(row, fetch_id, draft, canonical, fp, fetched_at)
+    session.flush()
+    session.add(ArticleRevision(article_id=row.id, number=1, fetch_id=fetch_id,
+                                fetched_at=fetched_at, title=draft.title, text=draft.text,
+                                content_hash=fp.content_hash))
+    session.add(ArticleSignature(article_id=row.id, minhash=fp.minhash, shingles=fp.shingles))
+    _entries_stored(session, entry_ids, row.id)
+    return StoredArticle(row.id, True, story_id)
+
+
+def revise_article(
+    session: Session, article_id: int, fetch_id: int, entry_ids: list[int],
+    draft: records.ArticleDraft, canonical: str, fp: records.Fingerprint, fetched_at: datetime,
+) -> StoredArticle:
+    """A re-fetch of a stored article: a new revision when title or text changed; the row
+    then shows the latest, and every earlier revision stays."""
+    now = utcnow()
+    row = session.get(Article, article_id)
+    latest = session.scalar(select(ArticleRevision).where(ArticleRevision.article_id == article_id)
+                            .order_by(ArticleRevision.number.desc()).limit(1))
+    changed = (row.content_hash, row.title) != (fp.content_hash, draft.title)
+    if changed:
+        number = latest.number + 1 if latest else 1
+        session.add(ArticleRevision(article_id=article_id, number=number, fetch_id=fetch_id,
+                                    fetched_at=fetched_at, title=draft.title,
+                                    text=draft.text, content_hash=fp.content_hash))
+        signature = session.get(ArticleSignature, article_id)
+        if signature is None:
+            session.add(ArticleSignature(article_id=article_id, minhash=fp.minhash,
+                                         shingles=fp.shingles))
+        else:
+            signature.minhash, signature.shingles = fp.minhash, fp.shingles
+        _apply(row, fetch_id, draft, canonical, fp, fetched_at)
+    else:
+        row.fetch_id, row.fetched_at = fetch_id, fetched_at
+    row.last_seen_at = now
+    session.flush()
+    _entries_stored(session, entry_ids, row.id)
+    return StoredArticle(row.id, False, row.story_id, revised=changed)
+
+
+def _apply(row: Article, fetch_id: int, draft: records.ArticleDraft, canonical: str,
+           fp: records.Fingerprint, fetched_at: datetime) -> None:
+    row.fetch_id = fetch_id
+    row.canonical_url = canonical
+    row.title = draft.title
+    row.authors = list(draft.authors)
+    row.published_at = draft.published_at
+    row.updated_at = draft.updated_at
+    row.language = draft.language
+    row.description = draft.description
+    row.image_url = draft.image_url
+    row.categories = list(draft.categories)
+    row.tags = list(draft.tags)
+    row.text = draft.text
+    row.content_hash = fp.content_hash
+    row.fetched_at = fetched_at
+    row.last_seen_at = utcnow()
+
+
+def _entries_stored(session: Session, entry_ids: list[int], article_id: int) -> None:
+    if entry_ids:
+        session.execute(update(FeedEntry).where(FeedEntry.id.in_(entry_ids))
+                        .values(status="stored", article_id=article_id, last_error=None))
+
+
+def story_members(session: Session, story_id: int) -> list[MemberRow]:
+    rows = session.execute(
+        select(Article.id, Article.url, Article.canonical_url, Article.first_seen_at,
+               Article.published_at)
+        .where(Article.story_id == story_id)
+    ).all()
+    cites: dict[int, list[str]] = {r.id: [] for r in rows}
+    for article_id, url in session.execute(
+        select(ProvenanceLink.article_id, ProvenanceLink.url).where(
+            ProvenanceLink.article_id.in_(cites), ProvenanceLink.kind == "cites",
+            ProvenanceLink.url.is_not(None))
+    ):
+        cites[article_id].append(url)
+    return [MemberRow(r.id, r.canonical_url, r.url == r.canonical_url, r.first_seen_at,
+                      r.published_at, tuple(cites[r.id])) for r in rows]
+
+
+def set_primary(session: Session, story_id: int, article_id: int) -> None:
+    story = session.get(Story, story_id)
+    if story.primary_article_id != article_id:
+        story.primary_article_id, story.updated_at = article_id, utcnow()
+
+
+def save_warc(session: Session, fetch_id: int, pointer: records.WarcPointer | None,
+              error: str | None) -> None:
+    row = session.get(Fetch, fetch_id)
+    if pointer is not None:
+        row.warc_file, row.warc_offset = pointer.file, pointer.offset
+        row.warc_length, row.warc_sha256 = pointer.length, pointer.sha256
+    row.warc_error = error[:2000] if error else None
+
+
+def signatures(session: Session, batch: int = 5000) -> Iterator[tuple[int, records.Fingerprint]]:
+    """Every stored signature, for the LSH index at start (no article text is read)."""
+    query = select(ArticleSignature.article_id, ArticleSignature.minhash,
+                   ArticleSignature.shingles, Article.content_hash).join(
+        Article, Article.id == ArticleSignature.article_id)
+    for chunk in session.execute(query.execution_options(yield_per=batch)).partitions():
+        for article_id, minhash, shingles, content_hash in chunk:
+            yield article_id, records.Fingerprint(content_hash, bytes(minhash), shingles)
+
+
+def unsigned_articles(session: Session, limit: int = 1000) -> list[tuple[int, str]]:
+    """(id, text) of articles stored before signatures existed."""
+    return list(session.execute(
+        select(Article.id, Article.text).outerjoin(
+            ArticleSignature, ArticleSignature.article_id == Article.id)
+        .where(ArticleSignature.article_id.is_(None)).order_by(Article.id).limit(limit)
+    ).all())
+
+
+def add_signature(session: Session, article_id: int, fp: records.Fingerprint) -> None:
+    session.add(ArticleSignature(article_id=article_id, minhash=fp.minhash, shingles=fp.shingles))

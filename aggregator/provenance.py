@@ -1,0 +1,107 @@
+"""Cited sources and revision diffs: pure functions over text, links and URLs.
+
+A cite is an attribution in the text ("з посиланням на Politico", "according to Reuters")
+or a link in the body to another outlet; both become `cites` links with the outlet's name
+and URL when known, so an rbc.ua retelling of a Politico story points at Politico.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from aggregator.records import Cite
+from aggregator.urls import host_of, registered_domain
+
+# Well-known outlets: domain -> name, so a linked domain gets a name and a named outlet a URL.
+OUTLETS = {
+    "politico.eu": "Politico", "politico.com": "Politico", "reuters.com": "Reuters",
+    "bloomberg.com": "Bloomberg", "ft.com": "Financial Times", "nytimes.com": "The New York Times",
+    "washingtonpost.com": "The Washington Post", "theguardian.com": "The Guardian",
+    "bbc.com": "BBC", "bbc.co.uk": "BBC", "cnn.com": "CNN", "apnews.com": "Associated Press",
+    "axios.com": "Axios", "wsj.com": "The Wall Street Journal", "spiegel.de": "Der Spiegel",
+    "bild.de": "Bild", "tagesschau.de": "Tagesschau", "lemonde.fr": "Le Monde",
+    "rbc.ua": "РБК-Україна", "pravda.com.ua": "Українська правда", "unian.ua": "УНІАН",
+    "unian.net": "УНІАН", "ukrinform.ua": "Укрінформ", "interfax.com.ua": "Інтерфакс-Україна",
+    "suspilne.media": "Суспільне", "liga.net": "LIGA.net", "nv.ua": "НВ", "zn.ua": "ZN.UA",
+    "hromadske.ua": "Громадське", "radiosvoboda.org": "Радіо Свобода", "espreso.tv": "Еспресо",
+    "kyivindependent.com": "The Kyiv Independent", "ukranews.com": "Українські новини",
+}
+_BY_NAME: dict[str, str] = {}
+for _domain, _name in OUTLETS.items():
+    _BY_NAME.setdefault(_name.casefold(), _domain)
+
+_UPPER = "A-ZА-ЯІЇЄҐЁÄÖÜ"
+# An outlet name: a quoted phrase, or one to four capitalised words ("The Wall Street Journal").
+_WORD = rf"[{_UPPER}0-9][\w'’&-]*(?:\.\w+)*"  # LIGA.net, not "Politico. Next"
+_NAME = (rf"(?P<name>«[^»]{{2,60}}»|\"[^\"]{{2,60}}\"|“[^”]{{2,60}}”|"
+         rf"(?:The |Der |Die |Das )?{_WORD}(?:[ -]{_WORD}){{0,3}})")
+_MEDIUM = (r"(?:(?:видання|агентства|агентство|телеканал|телеканалу|газету|газети|сайт|"
+           r"издание|агентство|телеканал|газету|the newspaper|the agency|die Zeitung|das Magazin)\s+)?")
+_BEFORE = (r"з посиланням на|за даними|повідомляє|повідомило|повідомила|пише|"
+           r"со ссылкой на|по данным|сообщает|сообщило|пишет|"
+           r"citing|according to|reported by|unter Berufung auf|berichtet")
+_ATTRIBUTION = re.compile(rf"(?i:\b(?:{_BEFORE})\s+){_MEDIUM}{_NAME}")
+_REPORTS = re.compile(rf"{_NAME}\s+(?:reports|reported|повідомляє|пише|сообщает|пишет)\b")
+_HEADLINE = re.compile(rf"^{_NAME}:\s")
+_NOT_NAMES = {"про", "об", "это", "this", "the", "він", "вона", "они", "вони", "it", "es", "у", "в"}
+
+
+def _clean(name: str) -> str | None:
+    name = name.strip().strip("«»\"“”").rstrip(".,;:")
+    if len(name) < 2 or name.casefold() in _NOT_NAMES:
+        return None
+    return name
+
+
+def outlet_of(url: str) -> str:
+    """A readable outlet name for a URL: the known name, else the registered domain."""
+    domain = registered_domain(url)
+    return OUTLETS.get(domain, domain)
+
+
+def attributions(text: str, title: str | None = None) -> list[str]:
+    """Outlet names the text attributes its facts to, in order of appearance."""
+    found = []
+    if title and (m := _HEADLINE.match(title)):
+        found.append(m.group("name"))
+    found += [m.group("name") for m in _ATTRIBUTION.finditer(text)]
+    found += [m.group("name") for m in _REPORTS.finditer(text)]
+    names = (_clean(n) for n in found)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def cited_sources(
+    text: str, title: str | None, links: tuple[tuple[str, str], ...], page_url: str,
+    own_names: tuple[str | None, ...] = (),
+) -> list[Cite]:
+    """Attributions and body links to other sites, merged by outlet; the page's own site and
+    names (source title, sitename) are not cites."""
+    own_domain = registered_domain(page_url)
+    own = {n.casefold() for n in own_names if n} | {OUTLETS.get(own_domain, own_domain).casefold()}
+    cites: dict[str, Cite] = {}
+    for url, anchor in links:
+        domain = registered_domain(url)
+        if not domain or domain == own_domain:
+            continue
+        name = OUTLETS.get(domain) or _clean(anchor) or domain
+        if name.casefold() not in own and name.casefold() not in cites:
+            cites[name.casefold()] = Cite(name, url)
+    for name in attributions(text, title):
+        key = name.casefold()
+        if key in own or key in cites:
+            continue
+        known = _BY_NAME.get(key)
+        cites[key] = Cite(name, f"https://{known}/" if known else None)
+    return list(cites.values())
+
+
+def cited_hosts(urls: list[str]) -> frozenset[str]:
+    return frozenset(host_of(u) for u in urls if u)
+
+
+def revision_diff(old: str, new: str, old_label: str = "before", new_label: str = "after") -> str:
+    """A unified diff of two revisions of an article's text, line by line."""
+    return "".join(difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label, n=1,
+    ))

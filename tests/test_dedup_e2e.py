@@ -1,0 +1,125 @@
+"""End to end: one story carried as uk/ru editions, a rewrite on another outlet, a link with
+tracking parameters, and a later headline edit; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from sqlalchemy import create_engine, select
+
+from aggregator.db.models import Article, ArticleRevision, Fetch, ProvenanceLink, Story
+from tests import stories
+from tests.httpsite import Site
+from tests.newssite import article_page, rss
+
+UK_PATH, RU_PATH = "/ukr/news/energy-1763600000.html", "/rus/news/energy-1763600000.html"
+POLITICO = "https://www.politico.eu/article/eu-energy-package-ukraine/"
+NEW_TITLE = "Politico: ЄС виділить Україні понад два мільярди євро на енергетику"
+
+
+def _link(page: bytes, text: str, anchor: str) -> str:
+    """Put a link into the article body (not into the <meta> description)."""
+    head, body = page.decode().split("<body>", 1)
+    return head + "<body>" + body.replace(text, anchor, 1)
+
+
+def _rbc(site: Site, title: str) -> dict[str, str]:
+    uk_url, ru_url = site.url(UK_PATH), site.url(RU_PATH)
+    alternates = {"uk": uk_url, "ru": ru_url}
+    uk = dataclasses.replace(stories.ENERGY_UK, title=title, alternates=alternates)
+    ru = dataclasses.replace(stories.ENERGY_RU, alternates=alternates)
+    page = _link(article_page(uk, uk_url), "видання Politico.",
+                 f'видання <a href="{POLITICO}">Politico</a>.')
+    site.add(UK_PATH, page)
+    site.add(RU_PATH, article_page(ru, ru_url))
+    site.add("/rss/uk.xml", rss([(uk, uk_url)]), content_type="application/rss+xml")
+    site.add("/rss/ru.xml", rss([(ru, ru_url)], title="РБК-Украина"),
+             content_type="application/rss+xml")
+    return {"uk": uk_url, "ru": ru_url}
+
+
+def _other_outlet(other: Site, uk_url: str) -> None:
+    """A rewrite with its own lead that credits rbc.ua, and a digest linking with utm tags."""
+    lead = ("Євросоюз збирається виділити українській енергетиці ще понад два мільярди євро, "
+            "пише РБК-Україна з посиланням на Politico. Остаточне рішення поки не ухвалене.")
+    rewrite = dataclasses.replace(
+        stories.ENERGY_UK, slug="korr-energy", title="ЄС дасть Україні гроші на енергетику",
+        author="Редакція Кореспондента", alternates={},
+        paragraphs=[lead, *stories.ENERGY_UK.paragraphs[:3],
+                    stories.ENERGY_UK.paragraphs[3].replace("Міністр", "Український міністр")],
+    )
+    url = other.url("/korr/news/energy.html")
+    page = _link(article_page(rewrite, url, site="Кореспондент"), "пише РБК-Україна",
+                 f'пише <a href="{uk_url}">РБК-Україна</a>')
+    other.add("/korr/news/energy.html", page)
+    other.add("/korr/rss.xml", rss([(rewrite, url)], title="Кореспондент"))
+    tracked = uk_url + "?utm_source=digest&utm_medium=rss&utm_campaign=morning"
+    other.add("/digest/rss.xml", rss([(stories.ENERGY_UK, tracked)], title="Дайджест"))
+
+
+def test_one_story_every_copy_linked(site, workspace):
+    with Site() as other:
+        urls = _rbc(site, stories.ENERGY_UK.title)
+        _other_outlet(other, urls["uk"])
+        workspace.source("rbc-ukr", site.url("/rss/uk.xml"), title="РБК-Україна")
+        workspace.source("rbc-rus", site.url("/rss/ru.xml"), title="РБК-Украина", language="ru")
+        workspace.source("korr", other.url("/korr/rss.xml"), title="Кореспондент")
+        workspace.source("digest", other.url("/digest/rss.xml"), title="Дайджест")
+        names = ("rbc-ukr", "rbc-rus", "korr", "digest")
+        # The ru edition and the rewrite first: two stories, until the uk original joins them.
+        assert "2 new articles" in workspace.run("crawl", "rbc-rus", "korr").stdout
+        assert "1 new articles" in workspace.run("crawl", "rbc-ukr").stdout
+        assert "1 new articles" in workspace.run("crawl", "digest").stdout
+
+        _rbc(site, NEW_TITLE)  # the outlet edits its headline; feed and page change
+        assert "0 new articles" in workspace.run("crawl", *names).stdout
+        korr_url = other.url("/korr/news/energy.html")
+
+    engine = create_engine(workspace.db_url)
+    with engine.connect() as conn:
+        rows = {r.url: r for r in conn.execute(select(Article))}
+        story_rows = conn.execute(select(Story)).all()
+        links = conn.execute(select(ProvenanceLink)).all()
+        revisions = conn.execute(select(ArticleRevision).order_by(ArticleRevision.number)).all()
+        fetches = conn.execute(select(Fetch).where(Fetch.kind == "page")).all()
+    engine.dispose()
+
+    tracked = next(u for u in rows if "utm_source" in u)
+    assert set(rows) == {urls["uk"], urls["ru"], korr_url, tracked}
+    assert len(story_rows) == 1 and len({r.story_id for r in rows.values()}) == 1
+    uk = rows[urls["uk"]]
+    assert story_rows[0].primary_article_id == uk.id  # the rewrite credits it
+    assert rows[urls["ru"]].match_kind == "first" and rows[korr_url].match_kind == "first"
+    assert uk.match_kind == "near" and uk.match_score >= 0.7  # and it merged the ru story
+    assert rows[tracked].match_kind == "url" and rows[tracked].canonical_url == urls["uk"]
+
+    assert uk.title == NEW_TITLE
+    history = [r for r in revisions if r.article_id == uk.id]
+    assert [r.number for r in history] == [1, 2]
+    assert [r.title for r in history] == [stories.ENERGY_UK.title, NEW_TITLE]
+    assert all(len([r for r in revisions if r.article_id == a.id]) == 1
+               for a in rows.values() if a.id != uk.id)
+
+    cites = {(link.article_id, link.label, link.url) for link in links if link.kind == "cites"}
+    assert (uk.id, "Politico", POLITICO) in cites
+    assert (rows[korr_url].id, "РБК-Україна", urls["uk"]) in cites
+    assert not any(a == uk.id and label == "РБК-Україна" for a, label, _ in cites)
+
+    assert len(fetches) == 5 and all(f.warc_file and f.warc_length and not f.warc_error
+                                     for f in fetches)
+    raw = workspace.run("articles", "show", str(uk.id), "--raw").stdout
+    assert raw.startswith("HTTP/1.1 200") and NEW_TITLE in raw
+    diff = workspace.run("articles", "show", str(uk.id), "--history").stdout
+    assert f"-{stories.ENERGY_UK.title}" in diff and f"+{NEW_TITLE}" in diff
+
+    exported = [json.loads(line) for line in workspace.run("export").stdout.splitlines()]
+    by_url = {r["url"]: r for r in exported}
+    record = by_url[urls["uk"]]
+    assert record["is_primary"] and record["revisions"] == 2
+    assert {d["url"] for d in record["duplicates"]} == {korr_url, tracked}
+    assert [(a["url"], a["language"]) for a in record["alternates"]] == [(urls["ru"], "ru")]
+    assert {"outlet": "Politico", "url": POLITICO} in record["cites"]
+    assert record["warc"]["sha256"] and record["warc"]["length"] > 0
+    assert {r["story_id"] for r in exported} == {record["story_id"]}
+    assert sum(r["is_primary"] for r in exported) == 1

@@ -1,0 +1,133 @@
+"""URL identity, editions, cites, primary choice and the WARC archive, without a network."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from aggregator import archive
+from aggregator.dedup import StoryMember, choose_primary, fingerprint, similarity
+from aggregator.provenance import attributions, cited_sources, revision_diff
+from aggregator.records import RawPage
+from aggregator.urls import canonical_url, choose_canonical, edition_counterparts, edition_key
+
+
+@pytest.mark.parametrize("variant", [
+    "https://www.rbc.ua/ukr/news/eu-1763600000.html?utm_source=fb&utm_medium=social#comments",
+    "https://m.rbc.ua/ukr/news/eu-1763600000.html",
+    "https://www.rbc.ua/ukr/news/eu-1763600000.html/amp",
+    "https://www.rbc.ua/ukr/news/eu-1763600000.html?amp&fbclid=IwAR0x",
+    "https://WWW.RBC.UA/ukr/news/eu-1763600000.html?gclid=1",
+])
+def test_variants_of_one_page_share_a_canonical_url(variant):
+    assert canonical_url(variant) == "https://www.rbc.ua/ukr/news/eu-1763600000.html"
+
+
+def test_real_query_parameters_are_kept_and_sorted():
+    assert canonical_url("https://x.ua/n?news_id=5&page=2") == "https://x.ua/n?news_id=5&page=2"
+    assert canonical_url("https://x.ua/n?page=2&news_id=5") == "https://x.ua/n?news_id=5&page=2"
+
+
+def test_declared_canonical_is_trusted_only_on_the_same_site():
+    page = "https://www.rbc.ua/ukr/news/a-1.html?utm_source=x"
+    assert choose_canonical(page, "https://evil.example/a", ("rbc.ua",)) == canonical_url(page)
+    assert choose_canonical(page, "https://www.rbc.ua/ukr/news/a.html", ("rbc.ua",)) == \
+        "https://www.rbc.ua/ukr/news/a.html"
+
+
+def test_editions_pair_by_language_segment_and_article_id():
+    uk = "https://www.rbc.ua/ukr/news/eu-package-1763600000.html"
+    assert "https://www.rbc.ua/rus/news/eu-package-1763600000.html" in edition_counterparts(uk)
+    assert edition_key(uk) == edition_key("https://www.rbc.ua/rus/news/es-paket-1763600000.html")
+    pravda_ru = "https://www.pravda.com.ua/rus/news/2026/01/08/7500000/"
+    assert "https://www.pravda.com.ua/news/2026/01/08/7500000/" in edition_counterparts(pravda_ru)
+
+
+@pytest.mark.parametrize("text,outlet", [
+    ("ЄС готує пакет допомоги, повідомляє РБК-Україна з посиланням на видання Politico.", "Politico"),
+    ("За даними Reuters, переговори тривають.", "Reuters"),
+    ("Об этом сообщает издание «Коммерсантъ».", "Коммерсантъ"),
+    ("Со ссылкой на агентство Bloomberg.", "Bloomberg"),
+    ("The talks stalled, according to The Wall Street Journal.", "The Wall Street Journal"),
+    ("Das berichtet der Sender unter Berufung auf Der Spiegel.", "Der Spiegel"),
+    ("Reuters reports that the talks stalled.", "Reuters"),
+])
+def test_attributions_in_four_languages(text, outlet):
+    assert outlet in attributions(text)
+
+
+def test_headline_prefix_and_body_links_become_cites_but_not_the_outlet_itself():
+    cites = cited_sources(
+        "Про це повідомляє РБК-Україна з посиланням на Politico. За даними джерел видання, ...",
+        "Politico: ЄС готує пакет",
+        (("https://www.politico.eu/article/x/", "Politico"), ("https://www.rbc.ua/ukr/a", "тут")),
+        "https://www.rbc.ua/ukr/news/a.html", ("РБК-Україна",),
+    )
+    assert [(c.outlet, c.url) for c in cites] == [("Politico", "https://www.politico.eu/article/x/")]
+
+
+def test_primary_is_the_cited_copy_then_the_first_seen():
+    t0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    original = StoryMember(1, "https://rbc.ua/a", "rbc.ua", True, t0 + timedelta(hours=1), None)
+    copy = StoryMember(2, "https://korr.ua/b", "korr.ua", True, t0, None,
+                       frozenset({"https://rbc.ua/a"}), frozenset({"rbc.ua"}))
+    assert choose_primary([original, copy]) == 1
+    plain = StoryMember(2, "https://korr.ua/b", "korr.ua", True, t0, None)
+    assert choose_primary([original, plain]) == 2
+
+
+def test_similarity_of_a_copy_with_a_new_lead():
+    text = " ".join(f"слово{i}" for i in range(200))
+    assert similarity(fingerprint(text), fingerprint("Новий вступ до тексту. " + text)) > 0.9
+    assert similarity(fingerprint(text), fingerprint(text.replace("слово", "інше"))) < 0.1
+
+
+def test_revision_diff_shows_the_changed_line():
+    diff = revision_diff("Заголовок\nтекст\n", "Новий заголовок\nтекст\n")
+    assert "-Заголовок" in diff and "+Новий заголовок" in diff
+
+
+def test_warc_records_read_back_and_roll(tmp_path):
+    store = archive.WarcArchive(tmp_path, max_file_bytes=1)
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    pages = [RawPage(f"https://rbc.ua/{i}", 200, (("Content-Type", "text/html"),),
+                     f"<p>сторінка {i}</p>".encode(), when) for i in range(3)]
+    pointers = [store.write(p) for p in pages]
+    assert len({p.file for p in pointers}) == 3  # rolled after every record
+    raw = archive.read(tmp_path, pointers[1])
+    assert raw.startswith(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n")
+    assert raw.endswith("<p>сторінка 1</p>".encode())
+    with pytest.raises(ValueError):
+        archive.read(tmp_path, pointers[1].__class__(pointers[1].file, 0, 10, pointers[1].sha256))
+
+
+def test_a_failing_archive_never_loses_the_article(tmp_path, sqlite_url):
+    from sqlalchemy import create_engine, select
+
+    from aggregator.db.engine import Database
+    from aggregator.db.models import Article, Fetch
+    from aggregator.ingest import Ingestor
+    from aggregator.records import ArticleDraft, FetchRecord
+    from aggregator.sources import Source
+
+    blocked = tmp_path / "warc"
+    blocked.write_text("a file where the directory should be")
+    db = Database(sqlite_url)
+    ingestor = Ingestor(db, archive=archive.WarcArchive(blocked))
+    source = Source.model_validate({"name": "rbc", "title": "РБК-Україна", "kind": "feed",
+                                    "url": "https://www.rbc.ua/rss", "language": "uk",
+                                    "schedule": {"every": "10m"}, "allowed_domains": ["rbc.ua"]})
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    url = "https://www.rbc.ua/ukr/news/a-1.html"
+    fetch = FetchRecord(url, url, 200, when, 10, "0" * 64, "page")
+    draft = ArticleDraft(url=url, text="Текст статті " * 30, title="Заголовок")
+    raw = RawPage(url, 200, (), b"<html></html>", when)
+    stored = ingestor.store_article(source, ingestor.register(source), [], None, fetch, draft, raw)
+    db.dispose()
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.scalar(select(Article.title).where(Article.id == stored.id)) == "Заголовок"
+        error = conn.scalar(select(Fetch.warc_error))
+    engine.dispose()
+    assert error and "WARC write failed" in error
