@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from datetime import datetime, timedelta, timezone
@@ -10,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from aggregator.screenshots import ScreenshotWorker
 from aggregator.settings import Settings
 from aggregator.sources import Source, load_sources
 
@@ -28,6 +30,7 @@ def trigger_for(source: Source):
 
 def run(settings: Settings) -> None:
     from twisted.internet import reactor
+    from twisted.internet.defer import Deferred
 
     from spiders.runner import Collector
 
@@ -37,6 +40,7 @@ def run(settings: Settings) -> None:
     sources = [s for s in loaded.sources if s.enabled]
     collector = Collector(settings)
     scheduler = AsyncIOScheduler(timezone=timezone.utc)
+    shots = ScreenshotWorker(settings, loaded.sources) if settings.screenshots.enabled else None
 
     async def crawl(source: Source) -> None:
         task, summary = collector.crawl(source)
@@ -61,9 +65,15 @@ def run(settings: Settings) -> None:
                 max_instances=1, coalesce=True, misfire_grace_time=300,
                 next_run_time=now + timedelta(seconds=random.uniform(0, FIRST_RUN_SPREAD)),
             )
+        if shots:
+            shots.start()
         log.info("daemon started with %d sources", len(sources))
 
     reactor.callWhenRunning(start)
+    if shots:  # finish or hand back captures in flight before the reactor stops
+        reactor.addSystemEventTrigger(
+            "before", "shutdown", lambda: Deferred.fromFuture(asyncio.ensure_future(shots.stop()))
+        )
     try:
         collector.process.start(stop_after_crawl=False)
     finally:

@@ -58,9 +58,10 @@ def provenance_links(
 class Ingestor:
     """Stores what the spiders bring, one short transaction per step."""
 
-    def __init__(self, db: Database, max_entry_attempts: int = 5):
+    def __init__(self, db: Database, max_entry_attempts: int = 5, screenshots: bool = True):
         self.db = db
         self.max_attempts = max_entry_attempts
+        self.screenshots = screenshots
 
     def register(self, source: Source) -> int:
         with self.db.session() as session:
@@ -117,6 +118,8 @@ class Ingestor:
                 entry.guid if entry else None, content_hash(draft.text), fetch.fetched_at,
             )
             store.add_links(session, stored.id, provenance_links(source, draft, canonical, entry))
+            if stored.created and self.screenshots and source.screenshots:
+                store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
         log.info("stored article %s %s", stored.id, draft.url,
                  extra={"source": source.name, "url": draft.url})
         return stored

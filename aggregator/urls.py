@@ -6,6 +6,7 @@ page reached through a newsletter link and through the feed has one identity.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -33,6 +34,17 @@ def strip_tracking(url: str) -> str:
 def canonical_url(url: str) -> str:
     """Identity form: no fragment, no tracking parameters, sorted query, lower-case host."""
     return canonicalize_url(strip_tracking(url), keep_fragments=False)
+
+
+def is_private_host(host: str) -> bool:
+    """Loopback, private, link-local or otherwise non-global: never a news site."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def same_site(url: str, domains: tuple[str, ...]) -> bool:

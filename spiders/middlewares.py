@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
-
-def _private(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global
+from aggregator.urls import is_private_host
 
 
 def refusal(url: str, allow_private: bool) -> str | None:
@@ -25,7 +16,7 @@ def refusal(url: str, allow_private: bool) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return f"scheme {parts.scheme!r} is not fetched"
-    if not allow_private and _private(parts.hostname or ""):
+    if not allow_private and is_private_host(parts.hostname or ""):
         return f"private or loopback address {parts.hostname} (source does not allow it)"
     return None
 

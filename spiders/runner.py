@@ -29,7 +29,9 @@ class Collector:
         self.settings = settings
         self.db = Database(settings.effective_database_url)
         require_current(self.db.engine)
-        self.ingestor = Ingestor(self.db, settings.max_entry_attempts)
+        self.ingestor = Ingestor(
+            self.db, settings.max_entry_attempts, screenshots=settings.screenshots.enabled
+        )
         self.pool = ExtractionPool(settings.workers)
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
 

@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aggregator.db import screenshots
 from aggregator.db.models import Article, FeedEntry, ProvenanceLink, Source
+from aggregator.records import ScreenshotView
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class ArticleView:
     text: str
     content_hash: str
     provenance: list[LinkView] = field(default_factory=list)
+    screenshot: ScreenshotView | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,9 @@ class SourceView:
     last_error: str | None
 
 
-def _view(article: Article, source: Source, links: list[LinkView]) -> ArticleView:
+def _view(
+    article: Article, source: Source, links: list[LinkView], shot: ScreenshotView | None
+) -> ArticleView:
     return ArticleView(
         id=article.id, source=source.name, source_title=source.title, url=article.url,
         canonical_url=article.canonical_url, guid=article.guid, title=article.title,
@@ -65,7 +70,7 @@ def _view(article: Article, source: Source, links: list[LinkView]) -> ArticleVie
         language=article.language, description=article.description,
         image_url=article.image_url, categories=list(article.categories or []),
         tags=list(article.tags or []), text=article.text, content_hash=article.content_hash,
-        provenance=links,
+        provenance=links, screenshot=shot,
     )
 
 
@@ -97,9 +102,10 @@ def iter_articles(
     query = query.order_by(order).limit(limit)
     rows = session.execute(query.execution_options(yield_per=batch))
     for chunk in rows.partitions():
-        links = _links(session, [a.id for a, _ in chunk])
+        ids = [a.id for a, _ in chunk]
+        links, shots = _links(session, ids), screenshots.latest_for(session, ids)
         for article, src in chunk:
-            yield _view(article, src, links[article.id])
+            yield _view(article, src, links[article.id], shots.get(article.id))
 
 
 def get_article(session: Session, article_id: int) -> ArticleView | None:
@@ -108,7 +114,8 @@ def get_article(session: Session, article_id: int) -> ArticleView | None:
     ).first()
     if row is None:
         return None
-    return _view(row[0], row[1], _links(session, [article_id])[article_id])
+    shot = screenshots.latest_for(session, [article_id]).get(article_id)
+    return _view(row[0], row[1], _links(session, [article_id])[article_id], shot)
 
 
 def source_overview(session: Session) -> list[SourceView]:
