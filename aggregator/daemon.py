@@ -29,7 +29,6 @@ def trigger_for(source: Source):
 
 
 def run(settings: Settings) -> None:
-    from twisted.internet import reactor
     from twisted.internet.defer import Deferred
 
     from spiders.runner import Collector
@@ -38,7 +37,9 @@ def run(settings: Settings) -> None:
     for problem in loaded.problems:
         log.error("source file refused: %s", problem)
     sources = [s for s in loaded.sources if s.enabled]
-    collector = Collector(settings)
+    collector = Collector(settings)  # installs the asyncio reactor: import it only after
+    from twisted.internet import reactor
+
     scheduler = AsyncIOScheduler(timezone=timezone.utc)
     shots = ScreenshotWorker(settings, loaded.sources) if settings.screenshots.enabled else None
 
@@ -69,7 +70,7 @@ def run(settings: Settings) -> None:
             shots.start()
         log.info("daemon started with %d sources", len(sources))
 
-    reactor.callWhenRunning(start)
+    reactor.callWhenRunning(reactor.callLater, 0, start)  # inside the running asyncio loop
     if shots:  # finish or hand back captures in flight before the reactor stops
         reactor.addSystemEventTrigger(
             "before", "shutdown", lambda: Deferred.fromFuture(asyncio.ensure_future(shots.stop()))
