@@ -225,7 +225,9 @@ async def capture_page(
 class ScreenshotWorker:
     """Takes due captures from the queue, `pages` at a time, until stopped (or drained)."""
 
-    def __init__(self, settings: Settings, sources: Iterable[Source] = (), db: Database | None = None):
+    def __init__(
+        self, settings: Settings, sources: Iterable[Source] = (), db: Database | None = None
+    ):
         self.settings = settings
         self.options = settings.screenshots
         self.sources = {s.name: s for s in sources}
@@ -249,14 +251,14 @@ class ScreenshotWorker:
             await self._task
 
     async def run(self, stop_event: asyncio.Event, once: bool = False) -> Counter:
-        """Capture until `stop_event` is set, or with `once` until nothing is due; count outcomes."""
+        """Capture until `stop_event` is set (or, with `once`, nothing is due); count outcomes."""
         outcomes: Counter = Counter()
         running: set[asyncio.Task] = set()
         stopping = asyncio.ensure_future(stop_event.wait())
         try:
             while not stop_event.is_set():
                 free = self.options.pages - len(running)
-                jobs = await self._db(queue.claim, free, _now(), self.lease) if free else []
+                jobs = await self._claim(free) if free else []
                 running.update(asyncio.ensure_future(self._process(job)) for job in jobs)
                 if once and not running:
                     break
@@ -288,8 +290,24 @@ class ScreenshotWorker:
                 return step(session, *args)
         return await asyncio.to_thread(work)
 
+    async def _claim(self, limit: int) -> list[CaptureJob]:
+        try:
+            return await self._db(queue.claim, limit, _now(), self.lease)
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
+            log.exception("cannot read the capture queue; trying again later")
+            return []
+
     async def _process(self, job: CaptureJob) -> str:
-        """Capture one page and record the outcome; never raises (the worker must go on)."""
+        """One attempt; never raises, since one capture must not end the worker."""
+        try:
+            return await self._attempt(job)
+        except Exception:  # noqa: BLE001 - the row comes back when its lease runs out
+            log.exception("capture outcome not recorded",
+                          extra={"source": job.source, "url": job.url})
+            return "unrecorded"
+
+    async def _attempt(self, job: CaptureJob) -> str:
+        """Capture one page and record the outcome on its row."""
         extra = {"source": job.source, "url": job.url}
         try:
             capture = await asyncio.wait_for(self._capture(job), self.hard_limit)
@@ -306,7 +324,8 @@ class ScreenshotWorker:
             reason, permanent = f"unexpected {type(exc).__name__}: {_first_line(exc)}", False
         else:
             await self._db(queue.record_capture, job.id, capture)
-            log.info("captured %s (%dx%d)", capture.path, capture.width, capture.height, extra=extra)
+            log.info("captured %s (%dx%d)", capture.path, capture.width, capture.height,
+                     extra=extra)
             return "captured"
         retry = not permanent and job.attempt < self.options.max_attempts
         retry_at = _now() + backoff(job.attempt, self.options.retry_delay) if retry else None
@@ -326,7 +345,8 @@ class ScreenshotWorker:
             final_url=facts.final_url, http_status=facts.status, page_title=facts.title,
             width=image.width, height=image.height, size=image.size, sha256=image.sha256,
             format=image.format, path=image.path, thumbnail_path=image.thumbnail_path,
-            viewport_width=self.options.viewport_width, viewport_height=self.options.viewport_height,
+            viewport_width=self.options.viewport_width,
+            viewport_height=self.options.viewport_height,
             full_page=facts.full_page, settled=facts.settled, captured_at=_now(),
             browser=browser.browser_type.name, browser_version=browser.version,
             duration_ms=int((time.monotonic() - started) * 1000),

@@ -57,7 +57,9 @@ class ScreenshotSettings(BaseModel):
     full_page_max_height: int = Field(
         12000, ge=240, le=50000, description="Full-page captures are cut at this height in pixels."
     )
-    thumbnail_width: int = Field(320, ge=64, le=1280, description="Width of the thumbnail in pixels.")
+    thumbnail_width: int = Field(
+        320, ge=64, le=1280, description="Width of the thumbnail in pixels."
+    )
     timeout: float = Field(
         30.0, gt=0, description="Seconds the page may take to load before the attempt fails."
     )

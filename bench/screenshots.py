@@ -103,7 +103,8 @@ def one_run(site: Site, pool: int, captures: int) -> dict:
     sampler.done.set()
     sampler.join()
     return {"pages": pool, "captures": outcomes["captured"], "failed": outcomes["failed"],
-            "seconds": round(elapsed, 2), "per_minute": round(outcomes["captured"] / elapsed * 60, 1),
+            "seconds": round(elapsed, 2),
+            "per_minute": round(outcomes["captured"] / elapsed * 60, 1),
             "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
             "peak_pss_mb": round(sampler.peak_pss / 2**20, 1)}
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import signal
 import struct
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from sqlalchemy import create_engine, select
 
@@ -23,7 +25,7 @@ from aggregator.screenshots import ScreenshotWorker, backoff, request_allowed
 from aggregator.settings import Settings
 from aggregator.sources import Source
 from tests import stories
-from tests.newssite import article_page
+from tests.newssite import article_page, rss
 
 FAST = {"timeout": 5, "settle_timeout": 2, "retry_delay": 0, "poll_interval": 0.2,
         "max_attempts": 2}
@@ -46,10 +48,10 @@ def make_settings(tmp_path: Path, db_url: str, **shots) -> Settings:
                     screenshots={**FAST, **shots})
 
 
-def store(db_url: str, source: Source, url: str) -> int:
+def store(db_url: str, source: Source, url: str, enabled: bool = True) -> int:
     """Store an article through the real ingestion path; that queues its capture."""
     db = Database(db_url)
-    ingestor = Ingestor(db)
+    ingestor = Ingestor(db, screenshots=enabled)
     now = datetime.now(timezone.utc)
     fetch = FetchRecord(url=url, final_url=url, status=200, fetched_at=now, size=1,
                         sha256="0" * 64, kind="page")
@@ -89,6 +91,14 @@ def test_request_guard():
     assert request_allowed("data:image/png;base64,AAAA", domains, False)
 
 
+def test_nothing_is_queued_when_screenshots_are_switched_off(site, sqlite_url):
+    store(sqlite_url, make_source("off", site), site.url("/a.html"), enabled=False)
+    store(sqlite_url, make_source("quiet", site, screenshots=False), site.url("/b.html"))
+    store(sqlite_url, make_source("on", site), site.url("/c.html"))
+    store(sqlite_url, make_source("on", site), site.url("/c.html"))  # known: not queued again
+    assert [r.requested_url for r in rows(sqlite_url)] == [site.url("/c.html")]
+
+
 def test_models_match_the_migration(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -107,8 +117,6 @@ def test_crawl_leaves_captures_pending_for_a_later_process(site, workspace):
              "/quiet/energy.html": stories.ENERGY_UK}
     for path, story in pages.items():
         site.add(path, article_page(story, site.url(path)))
-    from tests.newssite import rss
-
     site.add("/rss.xml", rss([(pages[p], site.url(p)) for p in list(pages)[:2]]))
     site.add("/quiet.xml", rss([(stories.ENERGY_UK, site.url("/quiet/energy.html"))]))
     workspace.settings(screenshots=FAST)
@@ -127,7 +135,8 @@ def test_crawl_leaves_captures_pending_for_a_later_process(site, workspace):
     for row in rows(workspace.db_url):
         assert row.outcome == "captured" and row.error is None and row.settled
         body = (data / row.path).read_bytes()
-        assert hashlib.sha256(body).hexdigest() == row.sha256 and row.path.endswith(f"{row.sha256}.png")
+        assert hashlib.sha256(body).hexdigest() == row.sha256
+        assert row.path.endswith(f"{row.sha256}.png")
         assert len(body) == row.bytes
         assert png_size(body) == (row.width, row.height) == (1280, 900)
         assert png_size((data / row.thumbnail_path).read_bytes())[0] == 320
@@ -135,8 +144,6 @@ def test_crawl_leaves_captures_pending_for_a_later_process(site, workspace):
         assert row.page_title.startswith(pages[row.requested_url.removeprefix(site.base)].title)
         assert row.browser == "chromium" and row.browser_version and row.duration_ms > 0
         assert row.fetch_id is not None
-
-    import json
 
     records = [json.loads(line) for line in workspace.run("export").stdout.splitlines()]
     by_url = {r["url"].removeprefix(site.base): r for r in records}
@@ -247,9 +254,6 @@ def test_overlay_hidden_third_party_blocked_full_page_capped(site, tmp_path, sql
 
 
 def test_daemon_captures_in_the_background_and_stops_cleanly(site, sqlite_workspace):
-    import subprocess
-    import sys
-
     ws = sqlite_workspace
     source = make_source("rbc", site)
     ws.source("rbc", source.url, schedule={"every": "1h"})
@@ -257,8 +261,9 @@ def test_daemon_captures_in_the_background_and_stops_cleanly(site, sqlite_worksp
     store(ws.db_url, source, site.add("/a.html", article_page(stories.BRIDGE, site.url("/a.html"))))
     store(ws.db_url, source, site.url("/missing.html"))
     env = {**os.environ, "AGGREGATOR_DATABASE_URL": ws.db_url}
-    daemon = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(ws.config), "run"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [sys.executable, "-m", "aggregator", "--config", str(ws.config), "run"]
+    daemon = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
         while {r.outcome for r in rows(ws.db_url)} != {"captured", "failed"}:
