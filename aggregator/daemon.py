@@ -16,6 +16,7 @@ from pathlib import Path
 from aggregator import metrics, systemd
 from aggregator.records import CrawlSummary
 from aggregator.scheduler import CrawlScheduler
+from aggregator.screenshots import ScreenshotWorker
 from aggregator.settings import Settings
 from aggregator.sources import LoadedSources, Source, load_sources
 
@@ -65,6 +66,10 @@ class Daemon:
         self.collector = collector
         self.scheduler = CrawlScheduler(self.settings, collector.db, self._crawl)
         self.scheduler.start(self.load())
+        self.shots = None
+        if self.settings.screenshots.enabled:  # captures run beside crawls, never in their way
+            self.shots = ScreenshotWorker(self.settings, self.sources.values(), collector.db)
+            self.shots.start()
         listening = self._listen(collector)
         loop.add_signal_handler(signal.SIGTERM, self._stop.set)
         loop.add_signal_handler(signal.SIGINT, self._stop.set)
@@ -104,6 +109,8 @@ class Daemon:
     def reload(self) -> None:
         log.info("reloading sources from %s", self.settings.sources_dir)
         self.scheduler.sync(self.load())
+        if self.shots is not None:
+            self.shots.use_sources(self.sources.values())
 
     async def _watch(self) -> None:
         directory = self.settings.sources_dir

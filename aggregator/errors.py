@@ -15,3 +15,15 @@ class FeedError(AggregatorError):
 
 class SchemaOutOfDate(AggregatorError):
     """The database schema is behind the code; run `aggregator db upgrade`."""
+
+
+class CaptureError(AggregatorError):
+    """A screenshot attempt failed; `permanent` ones (a 404) are not retried."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class BrowserUnavailable(CaptureError):
+    """The browser is missing or will not start: every capture waits until it is fixed."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from aggregator.db.queries import ArticleView, CopyView
+from aggregator.records import ScreenshotView
 
 SCHEMA_VERSION = 1
 
@@ -19,6 +20,30 @@ def _iso(value: datetime | None) -> str | None:
 def _copies(copies: list[CopyView]) -> list[dict[str, Any]]:
     return [{"id": c.id, "url": c.url, "source": c.source, "language": c.language,
              "match": c.match} for c in copies]
+
+
+def screenshot_record(shot: ScreenshotView | None) -> dict[str, Any] | None:
+    """The capture of the original (docs/screenshots.md, "Export fields"); None if never queued."""
+    if shot is None:
+        return None
+    record: dict[str, Any] = {
+        "outcome": shot.outcome,
+        "requested_url": shot.requested_url,
+        "attempts": shot.attempts,
+        "error": shot.error,
+    }
+    c = shot.capture
+    if c is not None:
+        record.update({
+            "path": c.path, "thumbnail_path": c.thumbnail_path, "sha256": c.sha256,
+            "format": c.format, "width": c.width, "height": c.height, "bytes": c.size,
+            "final_url": c.final_url, "http_status": c.http_status, "page_title": c.page_title,
+            "viewport": {"width": c.viewport_width, "height": c.viewport_height},
+            "full_page": c.full_page, "settled": c.settled, "captured_at": _iso(c.captured_at),
+            "browser": c.browser, "browser_version": c.browser_version,
+            "duration_ms": c.duration_ms,
+        })
+    return record
 
 
 def article_record(article: ArticleView) -> dict[str, Any]:
@@ -60,6 +85,7 @@ def article_record(article: ArticleView) -> dict[str, Any]:
         "warc": {"file": story.warc.file, "offset": story.warc.offset,
                  "length": story.warc.length, "sha256": story.warc.sha256}
         if story.warc else None,
+        "screenshot": screenshot_record(article.screenshot),
     }
 
 

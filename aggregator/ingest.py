@@ -73,10 +73,11 @@ class Ingestor:
     """Stores what the spiders bring, one short transaction per step."""
 
     def __init__(self, db: Database, max_entry_attempts: int = 5,
-                 archive: WarcArchive | None = None):
+                 archive: WarcArchive | None = None, screenshots: bool = True):
         self.db = db
         self.max_attempts = max_entry_attempts
         self.archive = archive
+        self.screenshots = screenshots
         self.index = dedup.NearIndex()
         self.load_index()
 
@@ -162,6 +163,8 @@ class Ingestor:
                 )
             store.add_links(session, stored.id,
                             provenance_links(source, draft, canonical, entry, cites))
+            if stored.created and self.screenshots and source.screenshots:
+                store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
             members = [_member(m) for m in stories.story_members(session, stored.story_id)]
             stories.set_primary(session, stored.story_id, dedup.choose_primary(members))
         if stored.created or stored.revised:

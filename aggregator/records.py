@@ -135,3 +135,66 @@ class CrawlSummary:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class CaptureJob:
+    """One queued screenshot taken off the queue: the page, and whose options apply."""
+
+    id: int
+    article_id: int
+    source: str
+    url: str
+    attempt: int  # 1 for the first try
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """An image file written under the data directory, named by the sha256 of its bytes."""
+
+    path: str  # relative to the data directory
+    thumbnail_path: str
+    sha256: str
+    size: int
+    width: int
+    height: int
+    format: str
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What the browser saw and what was stored for one successful screenshot."""
+
+    final_url: str
+    http_status: int | None
+    page_title: str | None
+    width: int
+    height: int
+    size: int
+    sha256: str
+    format: str
+    path: str  # relative to the data directory
+    thumbnail_path: str
+    viewport_width: int
+    viewport_height: int
+    full_page: bool
+    settled: bool  # False: the page was still loading when the settle time ran out
+    captured_at: datetime
+    browser: str
+    browser_version: str
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class ScreenshotView:
+    """A screenshot row as readers see it: the queue state, and the capture once there is one."""
+
+    id: int
+    article_id: int
+    requested_url: str
+    outcome: str  # pending | captured | failed
+    attempts: int
+    requested_at: datetime
+    next_attempt_at: datetime | None
+    error: str | None
+    capture: Capture | None

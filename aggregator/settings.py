@@ -36,6 +36,46 @@ class LogSettings(BaseModel):
         return value.upper() if isinstance(value, str) else value
 
 
+class ScreenshotSettings(BaseModel):
+    """The capture worker: browser, pool size, image format and how long a page may take."""
+
+    enabled: bool = Field(
+        True, description="Queue a capture for every new article and run the capture worker "
+        "in the daemon (sources can still opt out with `screenshots: false`)."
+    )
+    browser_path: Path | None = Field(
+        None, description="Chromium executable; empty means /usr/bin/chromium when present, "
+        "else the browser `playwright install chromium` downloaded."
+    )
+    pages: int = Field(2, ge=1, le=32, description="Pages captured at once (the pool size).")
+    viewport_width: int = Field(1280, ge=320, le=4096, description="Viewport width in CSS pixels.")
+    viewport_height: int = Field(900, ge=240, le=4096, description="Viewport height in CSS pixels.")
+    format: Literal["png", "webp"] = Field("png", description="Image format of stored captures.")
+    full_page: bool = Field(
+        False, description="Capture the whole page, not only the viewport (a source may override)."
+    )
+    full_page_max_height: int = Field(
+        12000, ge=240, le=50000, description="Full-page captures are cut at this height in pixels."
+    )
+    thumbnail_width: int = Field(
+        320, ge=64, le=1280, description="Width of the thumbnail in pixels."
+    )
+    timeout: float = Field(
+        30.0, gt=0, description="Seconds the page may take to load before the attempt fails."
+    )
+    settle_timeout: float = Field(
+        8.0, ge=0, description="Seconds to wait for the load event and network quiet after the "
+        "document arrived; a page still busy then is captured as it is."
+    )
+    max_attempts: int = Field(3, ge=1, le=20, description="Attempts before a capture is failed.")
+    retry_delay: float = Field(
+        60.0, ge=0, description="Seconds before the first retry; doubles with each attempt."
+    )
+    poll_interval: float = Field(
+        5.0, gt=0, description="Seconds between looks at the queue when it is empty."
+    )
+
+
 class Settings(BaseSettings):
     """Validated settings; `load_settings` is the only constructor callers use."""
 
@@ -100,6 +140,9 @@ class Settings(BaseSettings):
         8790, ge=0, le=65535, description="Port of the /healthz and /metrics endpoint; 0 = off."
     )
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+    screenshots: ScreenshotSettings = Field(
+        default_factory=ScreenshotSettings, description="Screenshots of originals."
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -83,6 +83,36 @@ class Schedule(BaseModel):
         return low, high
 
 
+class ScreenshotOptions(BaseModel):
+    """How this source's pages are captured, beyond the daemon-wide screenshot settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hide: tuple[str, ...] = Field(
+        default=(), description="CSS selectors hidden before the capture (cookie/consent overlays)."
+    )
+    full_page: bool | None = Field(
+        None, description="Capture the whole page; empty means the `screenshots.full_page` setting."
+    )
+    block_third_party: bool = Field(
+        False, description="Refuse requests to hosts outside the page's site, allowed_domains "
+        "and `cdn_hosts` (ads, trackers, widgets)."
+    )
+    cdn_hosts: tuple[str, ...] = Field(
+        default=(), description="Extra hosts (and their subdomains) allowed when blocking."
+    )
+
+    @field_validator("hide", "cdn_hosts", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("cdn_hosts")
+    @classmethod
+    def _lower(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip().lower().lstrip(".") for v in value)
+
+
 class Source(BaseModel):
     """One validated source file."""
 
@@ -99,6 +129,9 @@ class Source(BaseModel):
         default=(), description="Hosts pages may come from; default: the feed's host."
     )
     screenshots: bool = Field(True, description="Capture a screenshot of every new article.")
+    screenshot: ScreenshotOptions = Field(
+        default_factory=ScreenshotOptions, description="How pages are captured."
+    )
     download_delay: float | None = Field(
         None, ge=0, description="Seconds between requests to this source's host(s)."
     )

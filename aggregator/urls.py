@@ -8,6 +8,7 @@ hosts are taken to mirror www.), and the language segments (/ukr/, /rus/) of edi
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,6 +51,17 @@ def canonical_url(url: str) -> str:
     except ValueError:  # courlan rejects what it cannot parse; w3lib still canonicalises it
         pass
     return canonicalize_url(folded, keep_fragments=False)
+
+
+def is_private_host(host: str) -> bool:
+    """Loopback, private, link-local or otherwise non-global: never a news site."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def same_site(url: str, domains: tuple[str, ...]) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
@@ -10,21 +9,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
 from aggregator.sources import Source
-from aggregator.urls import same_site
+from aggregator.urls import is_private_host, same_site
 
 
 class ShuttingDown(IgnoreRequest):
     """The daemon is stopping: the request is dropped before download, not failed."""
-
-
-def _private(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global
 
 
 def refusal(url: str, source: Source | None, check_domain: bool) -> str | None:
@@ -34,7 +23,7 @@ def refusal(url: str, source: Source | None, check_domain: bool) -> str | None:
         return f"scheme {parts.scheme!r} is not fetched"
     # Requests without a source are Scrapy's own (robots.txt), made for a request checked here.
     allow_private = source is None or source.allow_private_addresses
-    if not allow_private and _private(parts.hostname or ""):
+    if not allow_private and is_private_host(parts.hostname or ""):
         return f"private or loopback address {parts.hostname} (source does not allow it)"
     if check_domain and source and not same_site(url, source.allowed_domains):
         return f"host {parts.hostname} is outside the source's allowed domains"

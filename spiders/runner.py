@@ -36,7 +36,8 @@ class Collector:
         self.db = db or Database(settings.effective_database_url)
         require_current(self.db.engine)
         self.ingestor = Ingestor(self.db, settings.max_entry_attempts,
-                                 WarcArchive(settings.data_dir / "warc"))
+                                 WarcArchive(settings.data_dir / "warc"),
+                                 screenshots=settings.screenshots.enabled)
         self.pool = ExtractionPool(settings.workers)
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
         self.crawler = self.process.create_crawler(FeedSpider)

@@ -249,3 +249,42 @@ class Crawl(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Screenshot(Base):
+    """A capture of an article's original page: queued at store time, filled in by the worker.
+
+    `outcome` is pending until captured or failed; `next_attempt_at` orders the queue and, while
+    a worker holds the row, is pushed past its lease so a crashed worker's capture comes back.
+    """
+
+    __tablename__ = "screenshots"
+    __table_args__ = (Index(None, "outcome", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    fetch_id: Mapped[int | None] = mapped_column(ForeignKey("fetches.id"))
+    requested_url: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    page_title: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    format: Mapped[str | None] = mapped_column(String(8))
+    path: Mapped[str | None] = mapped_column(Text)
+    thumbnail_path: Mapped[str | None] = mapped_column(Text)
+    viewport_width: Mapped[int | None] = mapped_column(Integer)
+    viewport_height: Mapped[int | None] = mapped_column(Integer)
+    full_page: Mapped[bool | None] = mapped_column()
+    settled: Mapped[bool | None] = mapped_column()
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    browser: Mapped[str | None] = mapped_column(String(40))
+    browser_version: Mapped[str | None] = mapped_column(String(40))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)

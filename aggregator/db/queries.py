@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aggregator.db import screenshots
 from aggregator.db.models import (
     Article,
     ArticleRevision,
@@ -18,7 +19,7 @@ from aggregator.db.models import (
     Source,
     Story,
 )
-from aggregator.records import WarcPointer
+from aggregator.records import ScreenshotView, WarcPointer
 from aggregator.db.store import health
 from aggregator.policy import Health
 
@@ -87,6 +88,7 @@ class ArticleView:
     content_hash: str
     provenance: list[LinkView] = field(default_factory=list)
     story: StoryFacts = field(default_factory=StoryFacts)
+    screenshot: ScreenshotView | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class SourceStatus:
 
 
 def _view(article: Article, source: Source, links: list[LinkView],
-          story: StoryFacts) -> ArticleView:
+          story: StoryFacts, shot: ScreenshotView | None) -> ArticleView:
     return ArticleView(
         id=article.id, source=source.name, source_title=source.title, url=article.url,
         canonical_url=article.canonical_url, guid=article.guid, title=article.title,
@@ -111,7 +113,7 @@ def _view(article: Article, source: Source, links: list[LinkView],
         language=article.language, description=article.description,
         image_url=article.image_url, categories=list(article.categories or []),
         tags=list(article.tags or []), text=article.text, content_hash=article.content_hash,
-        provenance=links, story=story,
+        provenance=links, story=story, screenshot=shot,
     )
 
 
@@ -187,10 +189,11 @@ def iter_articles(
     query = query.order_by(order).limit(limit)
     rows = session.execute(query.execution_options(yield_per=batch))
     for chunk in rows.partitions():
-        links = _links(session, [a.id for a, _ in chunk])
+        ids = [a.id for a, _ in chunk]
+        links, shots = _links(session, ids), screenshots.latest_for(session, ids)
         facts = _stories(session, [a for a, _ in chunk])
         for article, src in chunk:
-            yield _view(article, src, links[article.id], facts[article.id])
+            yield _view(article, src, links[article.id], facts[article.id], shots.get(article.id))
 
 
 def get_article(session: Session, article_id: int) -> ArticleView | None:
@@ -200,7 +203,8 @@ def get_article(session: Session, article_id: int) -> ArticleView | None:
     if row is None:
         return None
     facts = _stories(session, [row[0]])[article_id]
-    return _view(row[0], row[1], _links(session, [article_id])[article_id], facts)
+    shot = screenshots.latest_for(session, [article_id]).get(article_id)
+    return _view(row[0], row[1], _links(session, [article_id])[article_id], facts, shot)
 
 
 def source_status(session: Session, now: datetime) -> list[SourceStatus]:

@@ -13,8 +13,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator import records
+from aggregator.db.models import (
+    Article, Crawl, FeedEntry, Fetch, ProvenanceLink, Screenshot, Source, utcnow,
+)
 from aggregator.policy import Health, Plan
-from aggregator.db.models import Article, Crawl, FeedEntry, Fetch, ProvenanceLink, Source, utcnow
 from aggregator.sources import Source as SourceConfig
 
 
@@ -205,6 +207,13 @@ def add_links(
             seen.add((kind, url or label))
             session.add(ProvenanceLink(article_id=article_id, kind=kind, url=url, label=label))
     session.flush()
+
+
+def enqueue_screenshot(session: Session, article_id: int, fetch_id: int, url: str) -> None:
+    """Queue a capture of the article's page; the worker takes it after this commit."""
+    now = utcnow()
+    session.add(Screenshot(article_id=article_id, fetch_id=fetch_id, requested_url=url,
+                           requested_at=now, next_attempt_at=now, outcome="pending", attempts=0))
 
 
 def start_crawl(session: Session, source_id: int, started_at: datetime) -> int:

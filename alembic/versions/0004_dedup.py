@@ -1,7 +1,7 @@
 """dedup and provenance: stories, signatures, revisions, WARC pointers, editions
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-25
 
 Existing articles each become a story of their own (primary = itself) with their stored text
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
