@@ -29,10 +29,10 @@ def free_port() -> int:
 
 
 class Daemon:
-    def __init__(self, workspace):
+    def __init__(self, workspace, **env_extra: str):
         self.workspace = workspace
         self.engine = create_engine(workspace.db_url)
-        env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url}
+        env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url, **env_extra}
         self.log = open(workspace.root / "daemon.log", "w+")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "aggregator", "--config", str(workspace.config), "run"],
@@ -190,3 +190,22 @@ def test_daemon_refuses_an_out_of_date_schema(site, tmp_path, workspace):
     engine.dispose()
     done = workspace.run("run", check=False, timeout=60)
     assert done.returncode == 2 and "aggregator db upgrade" in done.stderr
+
+
+def test_sd_notify_ready_watchdog_and_stopping(site, workspace, tmp_path):
+    workspace.settings(http_port=0)
+    workspace.source("quiet", publish(site, "/quiet", ["q1"]), schedule={"every": "1h"})
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(path))
+        listener.settimeout(30)
+        daemon = Daemon(workspace, NOTIFY_SOCKET=str(path), WATCHDOG_USEC="1000000")
+        try:
+            messages = [listener.recv(200).decode() for _ in range(3)]
+            assert messages[0].startswith("READY=1")
+            assert "WATCHDOG=1" in messages[1:]
+            assert daemon.stop() == 0
+            while "STOPPING=1" not in messages:
+                messages.append(listener.recv(200).decode())
+        finally:
+            daemon.close()
