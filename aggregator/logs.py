@@ -52,8 +52,15 @@ def configure(settings: LogSettings) -> None:
 
 
 def _quiet_libraries(record: logging.LogRecord) -> bool:
-    """Libraries speak at WARNING and above unless we debug. A handler filter, because
-    Scrapy re-configures its loggers' levels whenever a crawler process starts."""
-    if record.levelno >= logging.WARNING:
+    """Libraries speak at WARNING and above, in one line, unless we debug. A handler filter,
+    because Scrapy re-configures its loggers' levels whenever a crawler process starts; our own
+    spider logs each failure with its source, so Scrapy's tracebacks add only noise."""
+    if not record.name.startswith(_LIBRARIES):
         return True
-    return not record.name.startswith(_LIBRARIES)
+    if record.levelno < logging.WARNING:
+        return False
+    if record.name.startswith("scrapy") and record.exc_info:
+        record.msg = f"{record.getMessage()} ({record.exc_info[1]!r})"
+        record.args = None
+        record.exc_info = record.exc_text = None
+    return True

@@ -148,16 +148,29 @@ def test_failed_page_is_retried_on_the_next_crawl(site, workspace):
     assert site.requests_for("/rss.xml")[-1].status == 304
 
 
+def slow_feed(site, prefix: str, count: int) -> str:
+    items = []
+    for i in range(count):
+        story = Story(slug=f"{prefix}{i}", title=f"{EXTRA.title} {prefix}{i}", published=EXTRA.published,
+                      paragraphs=[f"{p} ({prefix}{i})" for p in EXTRA.paragraphs])
+        path = f"/{prefix}/{i}.html"
+        items.append((story, site.add(path, article_page(story, site.url(path)), delay=0.3)))
+    return site.add(f"/{prefix}/rss.xml", rss(items))
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_per_host_concurrency_is_enforced(site, workspace):
-    items = []
-    for i in range(6):
-        story = Story(slug=f"c{i}", title=f"{EXTRA.title} {i}", published=EXTRA.published,
-                      paragraphs=[f"{p} ({i})" for p in EXTRA.paragraphs])
-        url = site.add(f"/c/{i}.html", article_page(story, site.url(f"/c/{i}.html")), delay=0.3)
-        items.append((story, url))
-    site.add("/c/rss.xml", rss(items))
     workspace.settings(per_host_concurrency=2)
-    workspace.source("polite", site.url("/c/rss.xml"))
+    workspace.source("polite", slow_feed(site, "c", 6))
     assert "6 new articles" in workspace.run("crawl", "polite").stdout
     assert site.max_in_flight == 2
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sources_on_one_host_share_its_budget(site, workspace):
+    """Like rbc.ua's Ukrainian and Russian feeds: two sources, one host, one limit."""
+    workspace.settings(per_host_concurrency=1)
+    workspace.source("edition-uk", slow_feed(site, "uk", 3))
+    workspace.source("edition-ru", slow_feed(site, "ru", 3))
+    assert "6 new articles" in workspace.run("crawl", "edition-uk", "edition-ru").stdout
+    assert site.max_in_flight == 1
