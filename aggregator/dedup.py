@@ -18,7 +18,7 @@ from functools import lru_cache
 from datetime import datetime
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash, MinHashLSH
 
 from aggregator.records import Fingerprint
 
@@ -89,58 +89,115 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return estimate(jaccard, a.shingles, b.shingles)
 
 
-def _lean(values: np.ndarray) -> LeanMinHash:
-    return LeanMinHash(seed=SEED, hashvalues=values, scheme=SCHEME)
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) that datasketch finds optimal for this threshold (37 x 3 here)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
 
 
 class NearIndex:
-    """LSH over stored signatures; keys are article ids. Signatures also live in one uint32
-    matrix, so the candidates' scores are computed in one vectorised step. The LSH tables
-    dominate memory (~12 KiB per article at 37 bands: see bench/dedup.py)."""
+    """Banded LSH over stored signatures; keys are article ids.
+
+    datasketch's MinHashLSH keeps a Python set per bucket: 12 KiB and 0.27 ms per article
+    to load (27 s and 1.2 GiB for 100,000). Here each band's key is one uint64 (the band's
+    values folded with odd multipliers), kept in a sorted array searched with `searchsorted`;
+    articles added since the last sort wait in a small dict until the next one. Candidates are
+    scored on the full signatures, so a stale or colliding band key costs a comparison, never
+    a wrong match. bench/dedup.py measures both.
+    """
 
     def __init__(self, num_perm: int = NUM_PERM, threshold: float = LSH_THRESHOLD,
                  min_containment: float = MIN_CONTAINMENT) -> None:
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self.num_perm, self.min_containment = num_perm, min_containment
+        self.bands, self.rows = lsh_bands(threshold, num_perm)
+        rng = np.random.default_rng(SEED)
+        self._fold = rng.integers(1, 2**63, size=self.rows, dtype=np.uint64) | np.uint64(1)
         self._row: dict[int, int] = {}
-        self._matrix = np.zeros((1024, num_perm), dtype=np.uint32)
-        self._sizes = np.zeros(1024, dtype=np.int64)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._matrix = np.zeros((0, num_perm), dtype=np.uint32)
+        self._sizes = np.zeros(0, dtype=np.int64)
+        self._band_keys = np.zeros((0, self.bands), dtype=np.uint64)
+        self._sorted: list[tuple[np.ndarray, np.ndarray]] = []
+        self._recent: dict[tuple[int, int], list[int]] = {}
 
     def __len__(self) -> int:
         return len(self._row)
 
+    def _keys(self, values: np.ndarray) -> np.ndarray:
+        """Band keys of signature rows: (n, num_perm) uint32 -> (n, bands) uint64."""
+        used = values[:, : self.bands * self.rows].astype(np.uint64)
+        return (used.reshape(len(values), self.bands, self.rows) * self._fold).sum(axis=2)
+
+    def _grow(self, rows: int) -> None:
+        if rows <= len(self._ids):
+            return
+        size = max(rows, 2 * len(self._ids), 1024)
+        self._ids = np.resize(self._ids, size)
+        self._matrix = np.resize(self._matrix, (size, self.num_perm))
+        self._sizes = np.resize(self._sizes, size)
+        self._band_keys = np.resize(self._band_keys, (size, self.bands))
+
     def add(self, key: int, fp: Fingerprint) -> None:
         """Index (or re-index, after a revision) one article's fingerprint."""
-        if fp.shingles < MIN_SHINGLES:
+        self.add_many([(key, fp)])
+
+    def add_many(self, items: list[tuple[int, Fingerprint]]) -> None:
+        """Index many fingerprints at once (start-up loads every stored signature this way)."""
+        items = [(k, fp) for k, fp in items if fp.shingles >= MIN_SHINGLES]
+        if not items:
             return
-        if key in self._row:
-            self._lsh.remove(key)
-            row = self._row[key]
-        else:
-            row = len(self._row)
-            if row == len(self._sizes):
-                self._matrix = np.resize(self._matrix, (2 * row, self.num_perm))
-                self._sizes = np.resize(self._sizes, 2 * row)
-            self._row[key] = row
-        values = _values(fp.minhash)
-        self._matrix[row], self._sizes[row] = values, fp.shingles
-        self._lsh.insert(key, _lean(values))
+        values = np.stack([_values(fp.minhash) for _, fp in items])
+        keys = self._keys(values)
+        self._grow(len(self._row) + len(items))
+        rows = []
+        for key, _ in items:
+            row = self._row.setdefault(key, len(self._row))
+            self._ids[row] = key
+            rows.append(row)
+        rows_array = np.array(rows, dtype=np.int64)
+        self._matrix[rows_array] = values
+        self._sizes[rows_array] = [fp.shingles for _, fp in items]
+        self._band_keys[rows_array] = keys
+        if len(self._recent) + keys.size > max(4096, len(self._row) * self.bands // 10):
+            self._sort()  # cheaper than the dict for a bulk load, and keeps the dict small
+            return
+        for row, band_keys in zip(rows, keys.tolist()):
+            for band, band_key in enumerate(band_keys):
+                self._recent.setdefault((band, band_key), []).append(row)
+
+    def _sort(self) -> None:
+        count = len(self._row)
+        self._sorted = []
+        for band in range(self.bands):
+            column = self._band_keys[:count, band]
+            order = np.argsort(column, kind="stable")
+            self._sorted.append((column[order], order))
+        self._recent.clear()
 
     def matches(self, fp: Fingerprint) -> list[tuple[int, float]]:
         """Indexed keys whose text is a near copy of `fp`'s, best first, with the score."""
-        if fp.shingles < MIN_SHINGLES:
+        if fp.shingles < MIN_SHINGLES or not self._row:
             return []
         values = _values(fp.minhash)
-        keys = self._lsh.query(_lean(values))
-        if not keys:
+        query = self._keys(values[None, :])[0]
+        found: set[int] = set()
+        for band, band_key in enumerate(query):  # np.uint64: a Python int would make
+            if self._sorted:                      # searchsorted cast the whole array
+                keys, order = self._sorted[band]
+                low = np.searchsorted(keys, band_key, side="left")
+                high = np.searchsorted(keys, band_key, side="right")
+                found.update(order[low:high].tolist())
+            found.update(self._recent.get((band, int(band_key)), ()))
+        if not found:
             return []
-        rows = np.fromiter((self._row[k] for k in keys), dtype=np.int64, count=len(keys))
+        rows = np.fromiter(found, dtype=np.int64, count=len(found))
         jaccard = (self._matrix[rows] == values).mean(axis=1)
         sizes = self._sizes[rows]
         shared = jaccard * (sizes + fp.shingles) / (1 + jaccard)
         scores = np.minimum(1.0, shared / np.minimum(sizes, fp.shingles))
-        found = [(k, float(s)) for k, s in zip(keys, scores) if s >= self.min_containment]
-        return sorted(found, key=lambda pair: -pair[1])
+        keep = scores >= self.min_containment
+        pairs = zip(self._ids[rows[keep]].tolist(), scores[keep].tolist())
+        return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,7 @@ class Ingestor:
                     stories.add_signature(session, article_id, dedup.fingerprint(text))
                 session.flush()
         with self.db.session() as session:
-            for article_id, fp in stories.signatures(session):
-                self.index.add(article_id, fp)
+            self.index.add_many(list(stories.signatures(session)))
         log.info("near-duplicate index loaded: %d articles", len(self.index))
 
     def register(self, source: Source) -> int:
