@@ -131,3 +131,25 @@ def test_a_failing_archive_never_loses_the_article(tmp_path, sqlite_url):
         error = conn.scalar(select(Fetch.warc_error))
     engine.dispose()
     assert error and "WARC write failed" in error
+
+
+def test_near_index_finds_copies_in_the_sorted_part_and_among_recent_additions():
+    import random
+
+    from aggregator import dedup
+
+    rng = random.Random(7)
+    words = [f"слово{i}" for i in range(5000)]
+    texts = [" ".join(rng.choices(words, k=120)) for _ in range(300)]
+    index = dedup.NearIndex()
+    index.add_many([(i, dedup.fingerprint(t)) for i, t in enumerate(texts)])  # bulk: sorted
+    late = " ".join(rng.choices(words, k=120))
+    index.add(1000, dedup.fingerprint(late))  # one more: waits among the recent ones
+    edited = texts[42] + " Оновлено: додано коментар речника."
+    assert [k for k, _ in index.matches(dedup.fingerprint(edited))] == [42]
+    assert [k for k, _ in index.matches(dedup.fingerprint(late + " кінець"))] == [1000]
+    assert index.matches(dedup.fingerprint(" ".join(rng.choices(words, k=120)))) == []
+    revised = " ".join(rng.choices(words, k=120))
+    index.add(42, dedup.fingerprint(revised))  # a revision replaces the old text
+    assert index.matches(dedup.fingerprint(edited)) == []
+    assert [k for k, _ in index.matches(dedup.fingerprint(revised))] == [42]
