@@ -67,8 +67,10 @@ def _entry(raw, base_url: str) -> FeedEntry:
     )
 
 
-def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
-    """Parse a fetched feed body; `url` is the final URL, used to resolve relative links."""
+def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None,
+               max_entries: int | None = None) -> ParsedFeed:
+    """Parse a fetched feed body; `url` is the final URL, used to resolve relative links.
+    Only the first `max_entries` entries are used (a hostile feed may hold millions)."""
     if not body.strip():
         raise FeedError("empty response body")
     parsed = feedparser.parse(
@@ -77,7 +79,11 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     entries: list[FeedEntry] = []
     skipped: list[str] = []
     seen: set[str] = set()
-    for raw in parsed.entries:
+    raws = parsed.entries
+    if max_entries is not None and len(raws) > max_entries:
+        skipped.append(f"feed has {len(raws)} entries, only the first {max_entries} are used")
+        raws = raws[:max_entries]
+    for raw in raws:
         try:
             entry = _entry(raw, url)
         except ValueError as exc:
