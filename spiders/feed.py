@@ -109,6 +109,10 @@ def describe_failure(failure: Failure) -> str:
     """A short, operator-readable reason for a failed request."""
     response = getattr(failure.value, "response", None)
     if response is not None:
+        location = header(response, "Location")
+        if 300 <= response.status < 400 and location:
+            return (f"HTTP {response.status} from {response.url}: redirect to {location} "
+                    "not followed (only http and https are)")
         return f"HTTP {response.status} from {response.url}"
     return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
 
