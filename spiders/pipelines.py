@@ -7,6 +7,7 @@ downloads, those in flight still land here) until writes work again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from scrapy.crawler import Crawler
@@ -24,6 +25,7 @@ class StorePipeline:
         self.capacity = crawler.settings.getint("AGGREGATOR_STORE_BUFFER", 200)
         self.max_delay = crawler.settings.getfloat("AGGREGATOR_DB_RETRY_MAX_DELAY", 30.0)
         self.held = 0
+        self._one_at_a_time = asyncio.Lock()  # stories and the LSH index see one article at once
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -34,10 +36,11 @@ class StorePipeline:
         spider = self.crawler.spider
         self._hold(+1)
         try:
-            stored = await retry_write(spider.outage, lambda: spider.ingestor.store_article(
-                run.source, run.source_id, item.entry_ids, item.entry, item.fetch, item.draft,
-                item.raw,
-            ), self.max_delay)
+            async with self._one_at_a_time:
+                stored = await retry_write(spider.outage, lambda: spider.ingestor.store_article(
+                    run.source, run.source_id, item.entry_ids, item.entry, item.fetch,
+                    item.draft, item.raw,
+                ), self.max_delay)
         except Exception:
             # The entry stays pending (no attempt is charged): the next crawl fetches it again.
             run.summary.failed += 1

@@ -60,13 +60,15 @@ class Outage:
 
 
 async def retry_write(outage: Outage, write: Callable[[], T], max_delay: float) -> T:
-    """Run `write` (one whole transaction) until it succeeds or fails for another reason."""
+    """Run `write` (one whole transaction) until it succeeds or fails for another reason.
+    Each attempt runs in a thread: a locked SQLite file blocks for its busy timeout, and the
+    reactor (and /healthz) must go on meanwhile."""
     delay = FIRST_DELAY
     outage.waiting += 1
     try:
         while True:
             try:
-                result = write()
+                result = await asyncio.to_thread(write)
             except Exception as exc:
                 if not transient(exc):
                     raise
