@@ -112,3 +112,32 @@ def test_every_hostile_feed_fails_alone_and_bounded(site, workspace, fault_repor
     fault_report["hostile run: article pages fetched / stored"] = f"{len(served)} / {len(stored)}"
     fault_report["hostile run: peak memory of the crawl process"] = f"{peak_kb / 1024:.0f} MiB"
     assert served == stored
+
+
+def test_daemon_carries_on_beside_hostile_sources_and_honours_retry_after(site, workspace):
+    from datetime import datetime, timezone
+
+    from tests.test_daemon import Daemon
+
+    workspace.settings(http_port=0, download_timeout=2, retries=0, first_run_spread=0,
+                       reload_poll=0, screenshots={"enabled": False})
+    feeds = publish_hostile(site, MAX_BODY)
+    every = {"schedule": {"every": "1s", "min": "1s", "max": "1s"}}
+    with Trickle() as trickle:
+        workspace.source("trickle", trickle.url, **every)
+        for name in ("good", "limited", "gzipbomb", "xxe"):
+            workspace.source(name, feeds[name][0], **every)
+        daemon = Daemon(workspace)
+        try:
+            daemon.wait_for(lambda: len(daemon.crawls("trickle")) >= 2
+                            and len(daemon.crawls("good")) >= 4, what="crawls going on")
+            assert daemon.stop() == 0, daemon.output()
+        finally:
+            daemon.close()
+    limited = daemon.crawls("limited")
+    assert [c.outcome for c in limited] == ["failed"]  # Retry-After: 120 beats every: 1s
+    with daemon.engine.connect() as conn:
+        next_run = conn.scalar(select(Source.next_run_at).where(Source.name == "limited"))
+    assert (next_run - datetime.now(timezone.utc)).total_seconds() > 60
+    assert {c.outcome for c in daemon.crawls("trickle")} == {"failed"}
+    assert all(c.outcome in ("ok", "not_modified") for c in daemon.crawls("good"))
