@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -83,8 +82,8 @@ def run_through_outage(site, ws, break_db, mend_db, fault_report, label: str,
     engine = create_engine(ws.db_url)
     with engine.connect() as conn:
         rows = conn.scalar(select(func.count()).select_from(Article))
+    stored = stored_urls(engine)
     engine.dispose()
-    stored = stored_urls(create_engine(ws.db_url))
     assert outage["database_outage"]["writes_waiting"] >= 1
     assert "database writes failing" in daemon.output()
     assert served == stored and rows == len(SLUGS), (len(served), len(stored), rows)
