@@ -156,6 +156,24 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"database at head: {redact(url)}")
 
 
+@db.command("check")
+@click.option("--fix", is_flag=True, help="Repair what is found (delete, truncate, requeue).")
+@click.pass_context
+def db_check(ctx: click.Context, fix: bool) -> None:
+    """Find orphans after a crash: WARC bytes and screenshot files without rows, rows without
+    files, entries marked stored without their article; exit 1 if any is left unfixed."""
+    from aggregator.db.check import check
+
+    with _database(ctx).session() as session:
+        findings = check(session, _settings(ctx).data_dir, fix)
+    for finding in findings:
+        click.echo(str(finding))
+    left = [f for f in findings if not f.fixed]
+    click.echo(f"{len(findings)} problems found, {len(findings) - len(left)} fixed")
+    if left:
+        sys.exit(1)
+
+
 @cli.group()
 def articles() -> None:
     """Read stored articles."""

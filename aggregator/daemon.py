@@ -104,7 +104,8 @@ class Daemon:
         from aggregator import web
 
         return web.listen(self.settings.http_host, self.settings.http_port,
-                          lambda: self.scheduler.is_running, collector.db.ping)
+                          lambda: self.scheduler.is_running, collector.db.ping,
+                          collector.outage.snapshot)
 
     def reload(self) -> None:
         log.info("reloading sources from %s", self.settings.sources_dir)

@@ -7,15 +7,18 @@ entries is used with a warning; one that yields nothing raises FeedError with th
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timezone
+import dataclasses
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
 import feedparser
 
+from aggregator.encoding import feed_charset
 from aggregator.errors import FeedError
 from aggregator.records import FeedEntry, ParsedFeed
 
 _MAX_TEXT = 20_000
+_FUTURE = timedelta(days=1)  # beyond clock skew and time zones: a wrong date, not news
 
 
 def _when(struct) -> datetime | None:
@@ -67,17 +70,24 @@ def _entry(raw, base_url: str) -> FeedEntry:
     )
 
 
-def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
-    """Parse a fetched feed body; `url` is the final URL, used to resolve relative links."""
+def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None,
+               max_entries: int | None = None) -> ParsedFeed:
+    """Parse a fetched feed body; `url` is the final URL, used to resolve relative links.
+    Only the first `max_entries` entries are used (a hostile feed may hold millions)."""
     if not body.strip():
         raise FeedError("empty response body")
-    parsed = feedparser.parse(
-        body, response_headers={k.lower(): v for k, v in (headers or {}).items()}
-    )
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if charset := feed_charset(body, headers.get("content-type")):
+        headers["content-type"] = f"application/xml; charset={charset}"  # beats the XML label
+    parsed = feedparser.parse(body, response_headers=headers)
     entries: list[FeedEntry] = []
     skipped: list[str] = []
     seen: set[str] = set()
-    for raw in parsed.entries:
+    raws = parsed.entries
+    if max_entries is not None and len(raws) > max_entries:
+        skipped.append(f"feed has {len(raws)} entries, only the first {max_entries} are used")
+        raws = raws[:max_entries]
+    for raw in raws:
         try:
             entry = _entry(raw, url)
         except ValueError as exc:
@@ -86,6 +96,10 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
         if entry.guid in seen:
             skipped.append(f"duplicate guid {entry.guid!r}")
             continue
+        if entry.published_at and entry.published_at > datetime.now(timezone.utc) + _FUTURE:
+            skipped.append(f"entry {entry.guid!r} dated in the future "
+                           f"({entry.published_at:%Y-%m-%d}): date ignored")
+            entry = dataclasses.replace(entry, published_at=None)
         seen.add(entry.guid)
         entries.append(entry)
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None

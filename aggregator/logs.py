@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 
+from aggregator.db.engine import redact
 from aggregator.settings import LogSettings
 
 _CONTEXT = ("source", "url")
@@ -23,7 +24,7 @@ class TextFormatter(logging.Formatter):
             line += f" [{context}]"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return redact(line)  # no password (database, proxy) in any message or traceback
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,7 +38,7 @@ class JsonFormatter(logging.Formatter):
         data.update({k: getattr(record, k) for k in _CONTEXT if hasattr(record, k)})
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        return redact(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def configure(settings: LogSettings) -> None:

@@ -6,6 +6,7 @@ Declared once here, with default and help; everything else receives a `Settings`
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,6 +111,22 @@ class Settings(BaseSettings):
     max_body_size: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest response body accepted, in bytes."
     )
+    max_feed_size: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest feed body accepted, in bytes (feeds are "
+        "parsed whole in memory, so this bounds the parser's memory)."
+    )
+    max_feed_entries: int = Field(
+        1000, ge=1, description="Entries taken from one feed, in document order; the rest are "
+        "skipped with a warning."
+    )
+    db_retry_max_delay: float = Field(
+        30.0, gt=0, description="Longest wait, in seconds, between retries of a database write "
+        "that failed because the database is down, restarting or locked."
+    )
+    store_buffer: int = Field(
+        200, ge=1, description="Articles held in memory waiting for the database during an "
+        "outage; when full, downloads pause until the database is back."
+    )
     retries: int = Field(2, ge=0, le=10, description="Retries of a failed request (5xx, timeouts).")
     max_entry_attempts: int = Field(
         5, ge=1, description="Page fetches tried for one feed entry before it is marked failed."
@@ -171,6 +188,19 @@ class Settings(BaseSettings):
         return env_settings, init_settings
 
 
+def world_writable(path: Path) -> str | None:
+    """Why a config file must not be trusted: anyone on the machine could have edited it
+    (pointed a source at an internal address, the database elsewhere)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & stat.S_IWOTH:
+        return (f"refused: the file is world-writable (mode {stat.filemode(mode)}); "
+                f"run `chmod o-w {path}`")
+    return None
+
+
 def resolve_config_dir(cli_value: str | Path | None) -> Path:
     """`--config DIR`, else `$AGGREGATOR_CONFIG`, else `./config`."""
     return Path(cli_value or os.environ.get(CONFIG_ENV) or "config")
@@ -182,6 +212,8 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
     path = directory / SETTINGS_FILE
     values: dict[str, Any] = {}
     if path.exists():
+        if problem := world_writable(path):
+            raise ConfigError(f"{path}: {problem}")
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:

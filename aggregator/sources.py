@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aggregator.settings import world_writable
+
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -197,6 +199,8 @@ def _problems_from(path: Path, exc: ValidationError) -> list[SourceProblem]:
 
 def load_source_file(path: Path) -> tuple[Source | None, list[SourceProblem]]:
     """Parse and validate one file; never raises for bad content."""
+    if problem := world_writable(path):
+        return None, [SourceProblem(path, "(file)", problem)]
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aggregator import policy
+from aggregator.db.engine import redact
 from aggregator.db.queries import SourceStatus
 from aggregator.settings import Settings
 from aggregator.sources import LoadedSources
@@ -42,7 +43,7 @@ def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
             interval = row.health.interval_seconds or (
                 source.schedule.every.total_seconds() if source.schedule.every else 3600.0)
             state = policy.state(now, row.health, interval, settings.stale_factor)
-        error = (row.last_error or "").replace("\n", " ")
+        error = redact(row.last_error or "").replace("\n", " ")
         lines.append(
             f"{row.name:<20} {state:<9} {ago(row.health.last_success_at, now):<13} "
             f"{ago(row.health.next_run_at, now) if source else '-':<10} {row.new_24h:>7}  "

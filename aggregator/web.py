@@ -15,14 +15,17 @@ log = logging.getLogger(__name__)
 
 
 class Health(resource.Resource):
-    """200 when the scheduler runs and the database answers; 503 with the reason otherwise."""
+    """200 when the scheduler runs, the database answers and writes succeed; 503 with the
+    reason otherwise (an outage names since when and how many articles wait)."""
 
     isLeaf = True
 
-    def __init__(self, scheduler_running: Callable[[], bool], db_ping: Callable[[], bool]):
+    def __init__(self, scheduler_running: Callable[[], bool], db_ping: Callable[[], bool],
+                 outage: Callable[[], dict | None] = lambda: None):
         super().__init__()
         self.scheduler_running = scheduler_running
         self.db_ping = db_ping
+        self.outage = outage
 
     def render_GET(self, request):  # noqa: N802 - twisted.web's naming
         deferred = threads.deferToThread(self.db_ping)  # a dead database must not block the reactor
@@ -33,8 +36,13 @@ class Health(resource.Resource):
                 problems.append("scheduler not running")
             if not db_ok:
                 problems.append("database not answering")
+            outage = self.outage()
+            if outage:
+                problems.append(f"database writes failing for {outage['seconds']}s, "
+                                f"{outage['writes_waiting']} waiting")
             body = {"status": "ok" if not problems else "unhealthy", "problems": problems,
-                    "scheduler": self.scheduler_running(), "database": db_ok}
+                    "scheduler": self.scheduler_running(), "database": db_ok,
+                    "database_outage": outage}
             request.setResponseCode(503 if problems else 200)
             request.setHeader(b"Content-Type", b"application/json")
             request.write(json.dumps(body).encode())
@@ -54,12 +62,12 @@ class Metrics(resource.Resource):
 
 
 def listen(host: str, port: int, scheduler_running: Callable[[], bool],
-           db_ping: Callable[[], bool]):
+           db_ping: Callable[[], bool], outage: Callable[[], dict | None] = lambda: None):
     """Start serving; returns the listening port (call `.stopListening()` to close)."""
     from twisted.internet import reactor
 
     root = resource.Resource()
-    root.putChild(b"healthz", Health(scheduler_running, db_ping))
+    root.putChild(b"healthz", Health(scheduler_running, db_ping, outage))
     root.putChild(b"metrics", Metrics())
     site = server.Site(root)
     site.noisy = False

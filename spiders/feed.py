@@ -7,6 +7,7 @@ of a source is a CrawlRun: a conditional GET of its feed, then only the pages no
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -23,6 +24,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from aggregator import metrics
+from aggregator.db.outage import Outage, retry_write, transient
 from aggregator.db.store import PendingEntry
 from aggregator.errors import FeedError
 from aggregator.feeds import parse_feed
@@ -107,6 +109,10 @@ def describe_failure(failure: Failure) -> str:
     """A short, operator-readable reason for a failed request."""
     response = getattr(failure.value, "response", None)
     if response is not None:
+        location = header(response, "Location")
+        if 300 <= response.status < 400 and location:
+            return (f"HTTP {response.status} from {response.url}: redirect to {location} "
+                    "not followed (only http and https are)")
         return f"HTTP {response.status} from {response.url}"
     return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
 
@@ -114,8 +120,13 @@ def describe_failure(failure: Failure) -> str:
 class FeedSpider(scrapy.Spider):
     name = "feeds"
 
-    def __init__(self, ingestor: Ingestor, pool: ExtractionPool, **kwargs: Any):
+    def __init__(self, ingestor: Ingestor, pool: ExtractionPool, max_feed_size: int | None = None,
+                 max_feed_entries: int | None = None, outage: Outage | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
+        self.outage = outage or Outage()
+        self.max_feed_size = max_feed_size
+        self.max_feed_entries = max_feed_entries
         self.ingestor = ingestor
         self.pool = pool
         self.runs: set[CrawlRun] = set()
@@ -155,7 +166,8 @@ class FeedSpider(scrapy.Spider):
             callback=self.parse_feed,
             errback=self.feed_error,
             dont_filter=True,
-            meta={"handle_httpstatus_list": [304], "run": run, "is_feed": True},
+            meta={"handle_httpstatus_list": [304], "run": run, "is_feed": True,
+                  **({"download_maxsize": self.max_feed_size} if self.max_feed_size else {})},
         ))
         return run
 
@@ -164,8 +176,20 @@ class FeedSpider(scrapy.Spider):
         self.crawler.engine.crawl(request)
 
     def _finish(self, run: CrawlRun) -> None:
+        """Record the crawl; while the database is away, retry in the background."""
         self.runs.discard(run)
-        self.ingestor.finish_crawl(run.crawl_id, run.summary, run.outcome)
+
+        def write() -> None:
+            self.ingestor.finish_crawl(run.crawl_id, run.summary, run.outcome)
+
+        try:
+            write()
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            self.outage.failed(exc)
+            max_delay = self.crawler.settings.getfloat("AGGREGATOR_DB_RETRY_MAX_DELAY", 30.0)
+            asyncio.ensure_future(retry_write(self.outage, write, max_delay))
 
     @staticmethod
     def _extra(run: CrawlRun, url: str) -> dict[str, str]:
@@ -190,7 +214,8 @@ class FeedSpider(scrapy.Spider):
             log.info("feed not modified", extra=self._extra(run, response.url))
         else:
             try:
-                feed = parse_feed(response.body, response.url, _headers(response))
+                feed = parse_feed(response.body, response.url, _headers(response),
+                                  self.max_feed_entries)
             except FeedError as exc:
                 self.ingestor.accept_feed(run.source_id, fetch, None)
                 self._fail_feed(run, f"{exc} ({response.url})", response.url)

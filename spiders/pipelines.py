@@ -1,12 +1,19 @@
-"""Item pipeline: hands each extracted article to `aggregator.ingest`, counting the outcome."""
+"""Item pipeline: hands each extracted article to `aggregator.ingest`, counting the outcome.
+
+During a database outage each article waits here, retried with back-off (db/outage.py), so
+nothing fetched is lost; once `store_buffer` articles wait, the engine pauses (no new
+downloads, those in flight still land here) until writes work again.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from scrapy.crawler import Crawler
 
 from aggregator import metrics
+from aggregator.db.outage import retry_write
 from spiders.items import ArticleItem
 
 log = logging.getLogger(__name__)
@@ -15,18 +22,25 @@ log = logging.getLogger(__name__)
 class StorePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.capacity = crawler.settings.getint("AGGREGATOR_STORE_BUFFER", 200)
+        self.max_delay = crawler.settings.getfloat("AGGREGATOR_DB_RETRY_MAX_DELAY", 30.0)
+        self.held = 0
+        self._one_at_a_time = asyncio.Lock()  # stories and the LSH index see one article at once
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
         run = item.run
+        spider = self.crawler.spider
+        self._hold(+1)
         try:
-            stored = self.crawler.spider.ingestor.store_article(
-                run.source, run.source_id, item.entry_ids, item.entry, item.fetch, item.draft,
-                item.raw,
-            )
+            async with self._one_at_a_time:
+                stored = await retry_write(spider.outage, lambda: spider.ingestor.store_article(
+                    run.source, run.source_id, item.entry_ids, item.entry, item.fetch,
+                    item.draft, item.raw,
+                ), self.max_delay)
         except Exception:
             # The entry stays pending (no attempt is charged): the next crawl fetches it again.
             run.summary.failed += 1
@@ -41,5 +55,16 @@ class StorePipeline:
                 metrics.DUPLICATES.labels(run.source.name, "same_url").inc()
             metrics.ARTICLES.labels(run.source.name, "new" if stored.created else "refreshed").inc()
         finally:
+            self._hold(-1)
             run.release()
         return item
+
+    def _hold(self, change: int) -> None:
+        """Back-pressure: pause downloads while the buffer of waiting articles is full."""
+        self.held += change
+        engine = self.crawler.engine
+        if self.held >= self.capacity and not engine.paused:
+            log.warning("%d articles wait for the database: downloads paused", self.held)
+            engine.pause()
+        elif self.held < self.capacity and engine.paused:
+            engine.unpause()

@@ -18,6 +18,7 @@ from scrapy.crawler import AsyncCrawlerProcess
 from aggregator.archive import WarcArchive
 from aggregator.db.engine import Database
 from aggregator.db.migrate import require_current
+from aggregator.db.outage import Outage
 from aggregator.ingest import Ingestor
 from aggregator.records import CrawlSummary
 from aggregator.settings import Settings
@@ -39,6 +40,7 @@ class Collector:
                                  WarcArchive(settings.data_dir / "warc"),
                                  screenshots=settings.screenshots.enabled)
         self.pool = ExtractionPool(settings.workers)
+        self.outage = Outage()  # database write failures, for /healthz
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
         self.crawler = self.process.create_crawler(FeedSpider)
         self._opened: asyncio.Future | None = None
@@ -54,7 +56,10 @@ class Collector:
     async def open(self) -> None:
         self._opened = asyncio.get_running_loop().create_future()
         self.crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
-        self.process.crawl(self.crawler, ingestor=self.ingestor, pool=self.pool)
+        self.process.crawl(self.crawler, ingestor=self.ingestor, pool=self.pool,
+                           max_feed_size=self.settings.max_feed_size,
+                           max_feed_entries=self.settings.max_feed_entries,
+                           outage=self.outage)
         await self._opened
 
     async def crawl(self, source: Source) -> CrawlSummary:

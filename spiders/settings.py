@@ -38,4 +38,6 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "DOWNLOADER": "spiders.downloader.Downloader",
         "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.AddressGuardMiddleware": 50},
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
+        "AGGREGATOR_STORE_BUFFER": settings.store_buffer,
+        "AGGREGATOR_DB_RETRY_MAX_DELAY": settings.db_retry_max_delay,
     }

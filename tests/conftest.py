@@ -134,3 +134,20 @@ def sqlite_workspace(tmp_path, sqlite_url) -> Workspace:
     (ws.config / "sources").mkdir(parents=True)
     ws.settings()
     return ws
+
+
+@pytest.fixture(scope="session")
+def fault_report(request) -> dict[str, object]:
+    """Figures the fault suite collects; printed at the end of the run (see below)."""
+    return request.config.stash.setdefault(FAULT_REPORT, {})
+
+
+FAULT_REPORT = pytest.StashKey[dict]()
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    figures = config.stash.get(FAULT_REPORT, None)
+    if figures:
+        terminalreporter.section("fault report")
+        for key, value in figures.items():
+            terminalreporter.write_line(f"{key}: {value}")
