@@ -36,6 +36,7 @@ class FeedEntry:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     image_url: str | None = None
+    language: str | None = None  # news:language of a news sitemap; feeds leave it empty
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,42 @@ class ParsedFeed:
     warning: str | None = None
     skipped: tuple[str, ...] = ()  # one reason per entry that could not be used
     ttl_seconds: float | None = None  # <ttl> or sy:updatePeriod/sy:updateFrequency
+
+
+@dataclass(frozen=True)
+class SitemapRef:
+    """A child sitemap named by an index, with the time the index says it last changed."""
+
+    url: str
+    lastmod: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ParsedSitemap:
+    """A urlset's entries, or an index's children (a sitemap is one or the other)."""
+
+    entries: tuple[FeedEntry, ...] = ()
+    children: tuple[SitemapRef, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedListing:
+    """Article links found on a listing page, and the next page(s) of the listing."""
+
+    entries: tuple[FeedEntry, ...]
+    next_pages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExtractRules:
+    """A source's own selectors, as plain data so they cross into the extraction worker."""
+
+    title: str | None = None
+    body: str | None = None
+    date: str | None = None
+    author: str | None = None
+    drop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +153,7 @@ class ExtractionResult:
 
     draft: ArticleDraft | None
     failure: str | None = None
+    outcome: str | None = None  # quality counter of a failure: "empty_text" | "short_text"
 
 
 @dataclass
