@@ -81,7 +81,11 @@ def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
 
     started = datetime.now(timezone.utc)
     summaries = crawl_once(settings, chosen)
-    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    _print_summaries(summaries, (datetime.now(timezone.utc) - started).total_seconds())
+
+
+def _print_summaries(summaries, seconds: float) -> None:
+    """The crawl table; exits 1 if a source's feed (or sitemap, or listing) failed."""
     click.echo(f"{'source':<24} {'fetched':>7} {'new':>5} {'unchanged':>9} {'failed':>6}")
     for s in summaries:
         click.echo(f"{s.source:<24} {s.fetched:>7} {s.new:>5} {s.unchanged:>9} {s.failed:>6}")
@@ -91,6 +95,36 @@ def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
     click.echo(f"{len(summaries)} sources, {total_new} new articles in {seconds:.1f}s")
     if any(s.errors for s in summaries):
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--since", callback=_parse_since, required=True, metavar="DATE",
+              help="Oldest publication date wanted (ISO-8601; UTC if no zone).")
+@click.option("--until", callback=_parse_since, metavar="DATE",
+              help="Only entries published before this date.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Sitemap or listing pages walked in this run; the rest stay planned.")
+@click.pass_context
+def backfill(ctx: click.Context, name: str, since: datetime, until: datetime | None,
+             limit: int | None) -> None:
+    """Walk a sitemap or listing source back in time; resumable, nothing fetched twice."""
+    from aggregator.db.discovery import planned
+    from spiders.run import Backfill
+    from spiders.runner import crawl_once
+
+    source = _source(ctx, name)
+    if source.kind == "feed":
+        raise click.UsageError(f"{name} is a feed: feeds keep no archive to walk back through")
+    started = datetime.now(timezone.utc)
+    summaries = crawl_once(_settings(ctx), [source], Backfill(since, until, limit))
+    with _database(ctx).session() as session:
+        left = planned(session, source.name)
+    if left:
+        click.echo(f"{left} pages still planned: run the same command again to resume")
+    else:
+        click.echo("backfill complete")
+    _print_summaries(summaries, (datetime.now(timezone.utc) - started).total_seconds())
 
 
 @cli.command()
@@ -111,6 +145,40 @@ def status(ctx: click.Context) -> None:
 @cli.group()
 def sources() -> None:
     """Inspect the source files."""
+
+
+def _source(ctx: click.Context, name: str):
+    loaded = load_sources(_settings(ctx).sources_dir)
+    source = loaded.by_name(name)
+    if source is None:
+        for problem in loaded.problems:
+            click.echo(f"invalid: {problem}", err=True)
+        raise click.UsageError(f"no valid source named {name}")
+    return source
+
+
+@sources.command("test")
+@click.argument("name")
+@click.option("--url", default=None, help="Extract this article page instead of the source's.")
+@click.option("--limit", default=3, show_default=True, help="Article pages fetched at most.")
+@click.pass_context
+def sources_test(ctx: click.Context, name: str, url: str | None, limit: int) -> None:
+    """Dry run: fetch live, parse and extract as a crawl would, print it, store nothing."""
+    from aggregator.dryrun import Fetcher, dry_run, render
+    from aggregator.errors import FeedError
+
+    settings = _settings(ctx)
+    source = _source(ctx, name)
+    delay = source.download_delay if source.download_delay is not None else settings.download_delay
+    fetcher = Fetcher(source, settings.user_agent, settings.download_timeout,
+                      settings.max_body_size, delay)
+    try:
+        trial = dry_run(source, fetcher, url, limit)
+    except FeedError as exc:
+        raise click.ClickException(f"{source.name}: {exc}") from exc
+    click.echo(render(source, trial))
+    if not any(draft for _, draft, _ in trial.pages):
+        sys.exit(1)
 
 
 @sources.command("check")

@@ -16,6 +16,9 @@ _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "
            "section", "article", "figure", "figcaption", "ul", "ol", "table", "br", "header"}
 
 
+_BREAK = "\u2029"  # PARAGRAPH SEPARATOR: allowed in XML text, absent from markup
+
+
 def is_xpath(selector: str) -> bool:
     return selector.lstrip().startswith(("/", "./", "("))
 
@@ -55,9 +58,9 @@ def block_text(element) -> str:
     element = copy.deepcopy(element)
     for block in element.iter():
         if isinstance(block.tag, str) and block.tag.lower() in _BLOCKS:
-            block.tail = "\n" + (block.tail or "")
-            if block.tag.lower() == "br":
-                continue
-            block.text = "\n" + (block.text or "")
-    lines = (" ".join(line.split()) for line in element.text_content().splitlines())
+            block.tail = _BREAK + (block.tail or "")
+            if block.tag.lower() != "br":
+                block.text = _BREAK + (block.text or "")
+    # Newlines in the markup are spaces; only block boundaries break lines.
+    lines = (" ".join(part.split()) for part in element.text_content().split(_BREAK))
     return "\n".join(line for line in lines if line)

@@ -9,6 +9,7 @@ no DTD, never touches the network, and a body (gzip unpacked) above the bound is
 from __future__ import annotations
 
 import zlib
+from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -112,3 +113,21 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
             skipped.append(f"duplicate URL {entry.guid!r}")
         entries.setdefault(entry.guid, entry)
     return ParsedSitemap(entries=tuple(entries.values()), skipped=tuple(skipped))
+
+
+def children_to_walk(children: tuple[SitemapRef, ...], walked: dict[str, datetime | None],
+                     since: datetime | None, limit: int | None = None) -> list[SitemapRef]:
+    """Which children of an index to fetch: those changed since `since` (an undated child
+    might have) and not walked at the lastmod they have now; most recently changed first."""
+    chosen = []
+    for child in children:
+        if since is not None and child.lastmod is not None and child.lastmod < since:
+            continue
+        if child.url in walked and child.lastmod is not None:
+            before = walked[child.url]
+            if before is not None and child.lastmod <= before:
+                continue
+        chosen.append(child)
+    floor = datetime.min.replace(tzinfo=timezone.utc)
+    chosen.sort(key=lambda c: c.lastmod or floor, reverse=True)
+    return chosen[:limit] if limit is not None else chosen

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from aggregator.records import ExtractRules
+from aggregator.records import ExtractRules, FeedEntry
 from aggregator.selectors import compile_selector
 
 import yaml
@@ -286,6 +286,21 @@ class Source(BaseModel):
             host = urlsplit(self.url).hostname or ""
             object.__setattr__(self, "allowed_domains", (host.removeprefix("www."),))
         return self
+
+
+def admit(entries: tuple[FeedEntry, ...], source: Source, since: datetime | None,
+          until: datetime | None = None) -> tuple[FeedEntry, ...]:
+    """Entries worth a page fetch: in the date window (undated ones are), in the source's
+    language (a news sitemap may list every edition), and passing include/exclude."""
+    def fits(entry: FeedEntry) -> bool:
+        when = entry.published_at or entry.updated_at
+        if when is not None and ((since and when < since) or (until and when >= until)):
+            return False
+        if entry.language and entry.language != source.language:
+            return False
+        return source.wants(entry.link)
+
+    return tuple(e for e in entries if fits(e))
 
 
 @dataclass(frozen=True)

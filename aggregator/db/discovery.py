@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aggregator.db.models import DiscoveryPage, utcnow
+from aggregator.db.models import DiscoveryPage, Source, utcnow
 
 
 def walked(session: Session, source_id: int, urls: list[str]) -> dict[str, datetime | None]:
@@ -51,3 +51,10 @@ def mark_walked(session: Session, source_id: int, url: str, kind: str,
     row.status, row.entries, row.walked_at = "walked", entries, utcnow()
     row.lastmod = lastmod or row.lastmod
     session.flush()
+
+
+def planned(session: Session, source_name: str) -> int:
+    """Pages a backfill of the named source has planned and not walked yet."""
+    return session.scalar(select(func.count()).select_from(DiscoveryPage)
+                          .join(Source, Source.id == DiscoveryPage.source_id)
+                          .where(Source.name == source_name, DiscoveryPage.status == "pending"))
