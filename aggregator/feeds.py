@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from aggregator.errors import FeedError
-from aggregator.records import FeedEntry, ParsedFeed
+from aggregator.records import FeedEntry, ParsedFeed, collect_entries
 
 _MAX_TEXT = 20_000
 
@@ -74,20 +74,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     parsed = feedparser.parse(
         body, response_headers={k.lower(): v for k, v in (headers or {}).items()}
     )
-    entries: list[FeedEntry] = []
-    skipped: list[str] = []
-    seen: set[str] = set()
-    for raw in parsed.entries:
-        try:
-            entry = _entry(raw, url)
-        except ValueError as exc:
-            skipped.append(str(exc))
-            continue
-        if entry.guid in seen:
-            skipped.append(f"duplicate guid {entry.guid!r}")
-            continue
-        seen.add(entry.guid)
-        entries.append(entry)
+    entries, skipped = collect_entries(parsed.entries, lambda raw: _entry(raw, url))
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not entries:
         if problem is not None:

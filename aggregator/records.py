@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,25 @@ class FeedEntry:
     categories: tuple[str, ...] = ()
     image_url: str | None = None
     language: str | None = None  # news:language of a news sitemap; feeds leave it empty
+
+
+def collect_entries(raws: Iterable[T], make: Callable[[T], FeedEntry]
+                    ) -> tuple[list[FeedEntry], list[str]]:
+    """Entries made from raw items (feed items, sitemap <url>s) in order, the first of each
+    guid kept; one reason per item dropped (`make` raises ValueError for an unusable one)."""
+    entries: dict[str, FeedEntry] = {}
+    skipped: list[str] = []
+    for raw in raws:
+        try:
+            entry = make(raw)
+        except ValueError as exc:
+            skipped.append(str(exc))
+            continue
+        if entry.guid in entries:
+            skipped.append(f"duplicate guid {entry.guid!r}")
+            continue
+        entries[entry.guid] = entry
+    return list(entries.values()), skipped
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from lxml import etree
 
 from aggregator.dates import parse_timestamp
 from aggregator.errors import FeedError
-from aggregator.records import FeedEntry, ParsedSitemap, SitemapRef
+from aggregator.records import FeedEntry, ParsedSitemap, SitemapRef, collect_entries
 
 MAX_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
 _GZIP = b"\x1f\x8b"
@@ -99,20 +99,9 @@ def parse_sitemap(body: bytes, url: str) -> ParsedSitemap:
         return ParsedSitemap(children=tuple(dict.fromkeys(children)))
     if kind != "urlset":
         raise FeedError(f"not a sitemap (root element <{kind or '?'}>)")
-    entries: dict[str, FeedEntry] = {}
-    skipped = []
-    for element in root:
-        if _local(element) != "url":
-            continue
-        try:
-            entry = _entry(element, url)
-        except ValueError as exc:
-            skipped.append(str(exc))
-            continue
-        if entry.guid in entries:
-            skipped.append(f"duplicate URL {entry.guid!r}")
-        entries.setdefault(entry.guid, entry)
-    return ParsedSitemap(entries=tuple(entries.values()), skipped=tuple(skipped))
+    entries, skipped = collect_entries((e for e in root if _local(e) == "url"),
+                                       lambda element: _entry(element, url))
+    return ParsedSitemap(entries=tuple(entries), skipped=tuple(skipped))
 
 
 def children_to_walk(children: tuple[SitemapRef, ...], walked: dict[str, datetime | None],

@@ -10,14 +10,23 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from aggregator.records import ExtractRules, FeedEntry
 from aggregator.selectors import compile_selector
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
@@ -116,9 +125,23 @@ class ScreenshotOptions(BaseModel):
         return tuple(v.strip().lower().lstrip(".") for v in value)
 
 
-def _selector(value: str | None) -> str | None:
-    if value is not None:
-        compile_selector(value)  # raises ValueError naming the selector
+def _selector(value: str) -> str:
+    compile_selector(value)  # raises ValueError naming the selector
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    return value
+
+
+def _pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
     return value
 
 
@@ -126,29 +149,25 @@ def _listify(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+Selector = Annotated[str, AfterValidator(_selector)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Pattern = Annotated[str, AfterValidator(_pattern)]
+
+
 class ExtractOptions(BaseModel):
     """A source's own extraction rules: CSS, or XPath when a selector starts with `/`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: str | None = Field(None, description="Selector of the headline; overrides trafilatura.")
-    body: str | None = Field(None, description="Selector of the article body: its text is the "
+    title: Selector | None = Field(None, description="Selector of the headline; overrides trafilatura.")
+    body: Selector | None = Field(None, description="Selector of the article body: its text is the "
                              "main text, instead of trafilatura's.")
-    date: str | None = Field(None, description="Selector of the publication time (datetime or "
+    date: Selector | None = Field(None, description="Selector of the publication time (datetime or "
                              "content attribute, or text like 20.11.2026, 09:15).")
-    author: str | None = Field(None, description="Selector of the author name(s).")
-    drop: tuple[str, ...] = Field(default=(), description="Selectors of elements removed "
-                                  "before extraction (share bars, ads, 'read also').")
-
-    @field_validator("title", "body", "date", "author")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        return _selector(value)
-
-    @field_validator("drop", mode="before")
-    @classmethod
-    def _drop_list(cls, value: Any) -> Any:
-        return [_selector(v) for v in _listify(value) or ()]
+    author: Selector | None = Field(None, description="Selector of the author name(s).")
+    drop: Annotated[tuple[Selector, ...], BeforeValidator(_listify)] = Field(
+        default=(), description="Selectors of elements removed before extraction "
+        "(share bars, ads, 'read also').")
 
     def rules(self) -> ExtractRules:
         return ExtractRules(self.title, self.body, self.date, self.author, self.drop)
@@ -175,40 +194,12 @@ class ListingOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    links: str = Field(description="Selector of the article links (an <a>, or an element "
-                       "holding one).")
-    next_page: str | None = Field(None, description="Selector of the link to the next page.")
+    links: Selector = Field(description="Selector of the article links (an <a>, or an "
+                            "element holding one).")
+    next_page: Selector | None = Field(None, description="Selector of the link to the next page.")
     max_pages: int = Field(1, ge=1, description="Listing pages read per start URL and crawl.")
-    start_urls: tuple[str, ...] = Field(default=(), description="More listing pages to start "
-                                        "from, besides `url`.")
-
-    @field_validator("links", "next_page")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        return _selector(value)
-
-    @field_validator("start_urls", mode="before")
-    @classmethod
-    def _urls(cls, value: Any) -> Any:
-        return [_http_url(v) for v in _listify(value) or ()]
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an absolute http(s) URL")
-    return value
-
-
-def _patterns(value: Any) -> Any:
-    out = []
-    for pattern in _listify(value) or ():
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
-        out.append(pattern)
-    return out
+    start_urls: Annotated[tuple[HttpUrl, ...], BeforeValidator(_listify)] = Field(
+        default=(), description="More listing pages to start from, besides `url`.")
 
 
 class Source(BaseModel):
@@ -220,7 +211,7 @@ class Source(BaseModel):
     title: str = Field(min_length=1, description="Human name shown in status and exports.")
     kind: Literal["feed", "sitemap", "listing"] = Field(
         description="How the source is read: `feed` (RSS/Atom), `sitemap`, `listing`.")
-    url: str = Field(description="Feed, sitemap (or index) or first listing page URL.")
+    url: HttpUrl = Field(description="Feed, sitemap (or index) or first listing page URL.")
     language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the edition.")
     schedule: Schedule = Field(default_factory=lambda: Schedule(every=timedelta(minutes=10)))
     enabled: bool = True
@@ -241,20 +232,10 @@ class Source(BaseModel):
                                     description="How a sitemap source is walked.")
     listing: ListingOptions | None = Field(None, description="Required for `kind: listing`.")
     extract: ExtractOptions | None = Field(None, description="Extraction rules of this source.")
-    include: tuple[str, ...] = Field(default=(), description="Regexes: only article URLs "
-                                     "matching one are fetched.")
-    exclude: tuple[str, ...] = Field(default=(), description="Regexes: article URLs matching "
-                                     "one are never fetched.")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return _http_url(value)
-
-    @field_validator("include", "exclude", mode="before")
-    @classmethod
-    def _regexes(cls, value: Any) -> Any:
-        return _patterns(value)
+    include: Annotated[tuple[Pattern, ...], BeforeValidator(_listify)] = Field(
+        default=(), description="Regexes: only article URLs matching one are fetched.")
+    exclude: Annotated[tuple[Pattern, ...], BeforeValidator(_listify)] = Field(
+        default=(), description="Regexes: article URLs matching one are never fetched.")
 
     @property
     def rules(self) -> ExtractRules | None:
