@@ -237,6 +237,12 @@ class Ingestor:
         with self.db.session() as session:
             store.entry_skipped(session, entry_ids, reason)
 
+    def child_failed(self, source_id: int) -> None:
+        """A child sitemap could not be read: forget the root's validators, so the next crawl
+        gets the index again (not a 304) and retries the child."""
+        with self.db.session() as session:
+            store.clear_validators(session, source_id)
+
     def walked_pages(self, source_id: int, urls_: list[str]) -> dict:
         """url -> lastmod when last walked, for the sitemap/listing pages of `urls_` walked."""
         with self.db.session() as session:

@@ -20,7 +20,7 @@ class FetchRecord:
     fetched_at: datetime
     size: int
     sha256: str
-    kind: str  # "feed" | "page"
+    kind: str  # "feed" | "sitemap" | "listing" | "page"
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None

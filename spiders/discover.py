@@ -63,7 +63,7 @@ class DiscoveryMixin:
             if run.budget <= 0:
                 return None
             run.budget -= 1
-        meta = {"run": run, "handle_httpstatus_list": [304] if root else []}
+        meta = {"run": run, "kind": kind, "handle_httpstatus_list": [304] if root else []}
         if root:
             meta["is_feed"] = True
         return scrapy.Request(
@@ -159,20 +159,27 @@ class DiscoveryMixin:
             self.ingestor.accept_feed(run.source_id, fetch, None, validators=False)
             self._fail_feed(run, reason, url)
         else:
-            run.summary.failed += 1
-            log.warning("discovery page failed: %s", reason,
-                        extra={"source": run.source.name, "url": url})
+            self._child_failed(run, reason, url)
 
     def discovery_error(self, failure: Failure) -> None:
         request = failure.request
         run: CrawlRun = request.meta["run"]
-        metrics.FETCHES.labels(run.source.name, "discovery", "error").inc()
+        response = getattr(failure.value, "response", None)
+        metrics.FETCHES.labels(run.source.name, request.meta["kind"],
+                               "network_error" if response is None else "http_error").inc()
         try:
             if failure.check(ShuttingDown):
                 run.interrupted = True
                 return
-            run.summary.failed += 1
-            log.warning("discovery page failed: %s", failure.getErrorMessage(),
-                        extra={"source": run.source.name, "url": request.url})
+            reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+            self._child_failed(run, reason, request.url)
         finally:
             run.release()
+
+    def _child_failed(self, run: CrawlRun, reason: str, url: str) -> None:
+        """One failure of the run; the page stays unwalked (or planned) and is tried again."""
+        run.summary.failed += 1
+        log.warning("discovery page failed: %s", reason,
+                    extra={"source": run.source.name, "url": url})
+        if run.source.kind == "sitemap" and run.backfill is None:
+            self.ingestor.child_failed(run.source_id)

@@ -197,3 +197,20 @@ def test_listing_backfill_follows_pagination_and_resumes(site, workspace):
     assert len(site.requests_for("/ukr/list")) == 1
     for i in range(3):
         assert len(site.requests_for(f"/ukr/news/{i}.html")) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_failed_child_sitemap_is_walked_again_next_crawl(site, workspace):
+    fresh = NOW - timedelta(hours=1)
+    a = story(1, fresh)
+    site.add("/sm/broken.xml", b"oops", status=500, content_type="text/plain")
+    site.add("/sm/ok.xml", sitemap([{"loc": add_article(site, "/news/a.html", a), "lastmod": fresh}]))
+    site.add("/sitemap.xml", sitemap_index([(site.url("/sm/broken.xml"), fresh),
+                                            (site.url("/sm/ok.xml"), fresh)]))
+    workspace.settings(retries=0)
+    workspace.source("smap", site.url("/sitemap.xml"), kind="sitemap")
+    first = workspace.run("crawl", "smap")
+    assert "1 new articles" in first.stdout and "discovery page failed: HTTP 500" in first.stderr
+    workspace.run("crawl", "smap")
+    assert len(site.requests_for("/sm/broken.xml")) == 2  # not walked: tried again
+    assert len(site.requests_for("/sm/ok.xml")) == 1
