@@ -65,23 +65,28 @@ def run(ctx: click.Context) -> None:
 def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
     """Crawl the named sources once, print a summary and exit (1 if a feed failed)."""
     settings = _settings(ctx)
-    loaded = load_sources(settings.sources_dir)
     if crawl_all:
-        chosen = [s for s in loaded.sources if s.enabled]
+        chosen = [s for s in load_sources(settings.sources_dir).sources if s.enabled]
+    elif not names:
+        raise click.UsageError("name at least one source, or use --all")
     else:
-        if not names:
-            raise click.UsageError("name at least one source, or use --all")
-        unknown = [n for n in names if loaded.by_name(n) is None]
-        if unknown:
-            for problem in loaded.problems:
-                click.echo(f"invalid: {problem}", err=True)
-            raise click.UsageError(f"no valid source named {', '.join(unknown)}")
-        chosen = [loaded.by_name(n) for n in names]
+        chosen = _named(ctx, names)
     from spiders.runner import crawl_once
 
     started = datetime.now(timezone.utc)
     summaries = crawl_once(settings, chosen)
     _print_summaries(summaries, (datetime.now(timezone.utc) - started).total_seconds())
+
+
+def _named(ctx: click.Context, names) -> list:
+    """The valid sources of those names; a usage error (with the files' problems) if any is not."""
+    loaded = load_sources(_settings(ctx).sources_dir)
+    unknown = [n for n in names if loaded.by_name(n) is None]
+    if unknown:
+        for problem in loaded.problems:
+            click.echo(f"invalid: {problem}", err=True)
+        raise click.UsageError(f"no valid source named {', '.join(unknown)}")
+    return [loaded.by_name(n) for n in names]
 
 
 def _print_summaries(summaries, seconds: float) -> None:
@@ -113,17 +118,15 @@ def backfill(ctx: click.Context, name: str, since: datetime, until: datetime | N
     from spiders.run import Backfill
     from spiders.runner import crawl_once
 
-    source = _source(ctx, name)
+    (source,) = _named(ctx, [name])
     if source.kind == "feed":
         raise click.UsageError(f"{name} is a feed: feeds keep no archive to walk back through")
     started = datetime.now(timezone.utc)
     summaries = crawl_once(_settings(ctx), [source], Backfill(since, until, limit))
     with _database(ctx).session() as session:
         left = planned(session, source.name)
-    if left:
-        click.echo(f"{left} pages still planned: run the same command again to resume")
-    else:
-        click.echo("backfill complete")
+    click.echo(f"{left} pages still planned: run the same command again to resume"
+               if left else "backfill complete")
     _print_summaries(summaries, (datetime.now(timezone.utc) - started).total_seconds())
 
 
@@ -147,16 +150,6 @@ def sources() -> None:
     """Inspect the source files."""
 
 
-def _source(ctx: click.Context, name: str):
-    loaded = load_sources(_settings(ctx).sources_dir)
-    source = loaded.by_name(name)
-    if source is None:
-        for problem in loaded.problems:
-            click.echo(f"invalid: {problem}", err=True)
-        raise click.UsageError(f"no valid source named {name}")
-    return source
-
-
 @sources.command("test")
 @click.argument("name")
 @click.option("--url", default=None, help="Extract this article page instead of the source's.")
@@ -167,13 +160,9 @@ def sources_test(ctx: click.Context, name: str, url: str | None, limit: int) -> 
     from aggregator.dryrun import Fetcher, dry_run, render
     from aggregator.errors import FeedError
 
-    settings = _settings(ctx)
-    source = _source(ctx, name)
-    delay = source.download_delay if source.download_delay is not None else settings.download_delay
-    fetcher = Fetcher(source, settings.user_agent, settings.download_timeout,
-                      settings.max_body_size, delay)
+    (source,) = _named(ctx, [name])
     try:
-        trial = dry_run(source, fetcher, url, limit)
+        trial = dry_run(source, Fetcher(source, _settings(ctx)), url, limit)
     except FeedError as exc:
         raise click.ClickException(f"{source.name}: {exc}") from exc
     click.echo(render(source, trial))

@@ -20,6 +20,7 @@ from aggregator.feeds import parse_feed
 from aggregator.ingest import fill_from_feed
 from aggregator.listing import parse_listing
 from aggregator.records import ArticleDraft, FeedEntry
+from aggregator.settings import Settings
 from aggregator.sitemaps import children_to_walk, parse_sitemap
 from aggregator.sources import Source, admit
 from aggregator.urls import is_private_host, same_site
@@ -46,10 +47,14 @@ class Trial:
 
 
 class Fetcher:
-    def __init__(self, source: Source, user_agent: str, timeout: float, max_bytes: int,
-                 delay: float):
-        self.source, self.user_agent, self.timeout = source, user_agent, timeout
-        self.max_bytes, self.delay, self._last = max_bytes, delay, 0.0
+    """One request at a time, the source's delay between them, the source's address rules."""
+
+    def __init__(self, source: Source, settings: Settings):
+        self.source, self.user_agent = source, settings.user_agent
+        self.timeout, self.max_bytes = settings.download_timeout, settings.max_body_size
+        self.delay = (source.download_delay if source.download_delay is not None
+                      else settings.download_delay)
+        self._last = 0.0
 
     def get(self, url: str, page: bool = True) -> Fetched:
         host = urlsplit(url).hostname or ""
