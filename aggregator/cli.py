@@ -65,23 +65,32 @@ def run(ctx: click.Context) -> None:
 def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
     """Crawl the named sources once, print a summary and exit (1 if a feed failed)."""
     settings = _settings(ctx)
-    loaded = load_sources(settings.sources_dir)
     if crawl_all:
-        chosen = [s for s in loaded.sources if s.enabled]
+        chosen = [s for s in load_sources(settings.sources_dir).sources if s.enabled]
+    elif not names:
+        raise click.UsageError("name at least one source, or use --all")
     else:
-        if not names:
-            raise click.UsageError("name at least one source, or use --all")
-        unknown = [n for n in names if loaded.by_name(n) is None]
-        if unknown:
-            for problem in loaded.problems:
-                click.echo(f"invalid: {problem}", err=True)
-            raise click.UsageError(f"no valid source named {', '.join(unknown)}")
-        chosen = [loaded.by_name(n) for n in names]
+        chosen = _named(ctx, names)
     from spiders.runner import crawl_once
 
     started = datetime.now(timezone.utc)
     summaries = crawl_once(settings, chosen)
-    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    _print_summaries(summaries, (datetime.now(timezone.utc) - started).total_seconds())
+
+
+def _named(ctx: click.Context, names) -> list:
+    """The valid sources of those names; a usage error (with the files' problems) if any is not."""
+    loaded = load_sources(_settings(ctx).sources_dir)
+    unknown = [n for n in names if loaded.by_name(n) is None]
+    if unknown:
+        for problem in loaded.problems:
+            click.echo(f"invalid: {problem}", err=True)
+        raise click.UsageError(f"no valid source named {', '.join(unknown)}")
+    return [loaded.by_name(n) for n in names]
+
+
+def _print_summaries(summaries, seconds: float) -> None:
+    """The crawl table; exits 1 if a source's feed (or sitemap, or listing) failed."""
     click.echo(f"{'source':<24} {'fetched':>7} {'new':>5} {'unchanged':>9} {'failed':>6}")
     for s in summaries:
         click.echo(f"{s.source:<24} {s.fetched:>7} {s.new:>5} {s.unchanged:>9} {s.failed:>6}")
@@ -91,6 +100,34 @@ def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
     click.echo(f"{len(summaries)} sources, {total_new} new articles in {seconds:.1f}s")
     if any(s.errors for s in summaries):
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--since", callback=_parse_since, required=True, metavar="DATE",
+              help="Oldest publication date wanted (ISO-8601; UTC if no zone).")
+@click.option("--until", callback=_parse_since, metavar="DATE",
+              help="Only entries published before this date.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Sitemap or listing pages walked in this run; the rest stay planned.")
+@click.pass_context
+def backfill(ctx: click.Context, name: str, since: datetime, until: datetime | None,
+             limit: int | None) -> None:
+    """Walk a sitemap or listing source back in time; resumable, nothing fetched twice."""
+    from aggregator.db.discovery import planned
+    from spiders.run import Backfill
+    from spiders.runner import crawl_once
+
+    (source,) = _named(ctx, [name])
+    if source.kind == "feed":
+        raise click.UsageError(f"{name} is a feed: feeds keep no archive to walk back through")
+    started = datetime.now(timezone.utc)
+    summaries = crawl_once(_settings(ctx), [source], Backfill(since, until, limit))
+    with _database(ctx).session() as session:
+        left = planned(session, source.name)
+    click.echo(f"{left} pages still planned: run the same command again to resume"
+               if left else "backfill complete")
+    _print_summaries(summaries, (datetime.now(timezone.utc) - started).total_seconds())
 
 
 @cli.command()
@@ -111,6 +148,26 @@ def status(ctx: click.Context) -> None:
 @cli.group()
 def sources() -> None:
     """Inspect the source files."""
+
+
+@sources.command("test")
+@click.argument("name")
+@click.option("--url", default=None, help="Extract this article page instead of the source's.")
+@click.option("--limit", default=3, show_default=True, help="Article pages fetched at most.")
+@click.pass_context
+def sources_test(ctx: click.Context, name: str, url: str | None, limit: int) -> None:
+    """Dry run: fetch live, parse and extract as a crawl would, print it, store nothing."""
+    from aggregator.dryrun import Fetcher, dry_run, render
+    from aggregator.errors import FeedError
+
+    (source,) = _named(ctx, [name])
+    try:
+        trial = dry_run(source, Fetcher(source, _settings(ctx)), url, limit)
+    except FeedError as exc:
+        raise click.ClickException(f"{source.name}: {exc}") from exc
+    click.echo(render(source, trial))
+    if not any(draft for _, draft, _ in trial.pages):
+        sys.exit(1)
 
 
 @sources.command("check")

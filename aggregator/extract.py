@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 from lxml import html as lxml_html
 from lxml.etree import ParserError
@@ -20,11 +18,11 @@ from trafilatura import bare_extraction
 from trafilatura.meta import reset_caches
 from trafilatura.settings import Extractor
 
+from aggregator.dates import parse_loose, parse_timestamp
 from aggregator.encoding import decode_html
-from aggregator.records import ArticleDraft, ExtractionResult
+from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
+from aggregator.selectors import block_text, drop, select, text_of
 
-# Naive timestamps on these sites are local time in Kyiv.
-LOCAL_TZ = ZoneInfo("Europe/Kyiv")
 _UK_ONLY = set("іїєґІЇЄҐ")
 _RU_ONLY = set("ыэъёЫЭЪЁ")
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished",
@@ -34,29 +32,15 @@ _RESET_EVERY = 1000
 MIN_TEXT_CHARS = 50
 # A byline or dateline of digits and separators only, e.g. "20.11.2026, 09:15".
 _DATELINE = re.compile(r"^[\d\s.:,/-]{6,25}$")
+# A dateline followed by a short byline, as a body selector keeps it: "20.11.2026, 09:15 Name".
+_BYLINE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}\b.{0,60}$")
+_NO_RULES = ExtractRules()
 _calls = 0
 
 
 @lru_cache(maxsize=1)
 def _options() -> Extractor:
     return Extractor(output_format="python", with_metadata=True, comments=False, tables=True)
-
-
-def parse_timestamp(value: str | None) -> datetime | None:
-    """ISO-8601 text -> aware UTC datetime; naive values are Kyiv local time."""
-    if not value:
-        return None
-    text = value.strip().replace(" ", "T", 1)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    text = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=LOCAL_TZ)
-    return when.astimezone(timezone.utc)
 
 
 def guess_language(text: str) -> str | None:
@@ -126,7 +110,8 @@ def _page_facts(tree, url: str) -> dict:
 def _body(text: str, title: str | None) -> str:
     """Main text without the headline and datelines trafilatura keeps above the first paragraph."""
     lines = [line.strip() for line in text.strip().splitlines()]
-    while lines and (not lines[0] or lines[0] == title or _DATELINE.match(lines[0])):
+    while lines and (not lines[0] or lines[0] == title or _DATELINE.match(lines[0])
+                     or _BYLINE.match(lines[0])):
         lines.pop(0)
     return "\n".join(lines)
 
@@ -154,10 +139,36 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in re.split(r"[;,]\s*", value) if p.strip()))
 
 
+def _rule_overrides(tree, rules: ExtractRules) -> dict:
+    """What the source's own selectors say about title, date and authors (first match wins)."""
+    out: dict = {}
+    if rules.title and (found := select(tree, rules.title)):
+        out["title"] = text_of(found[0])
+    if rules.date and (found := select(tree, rules.date)):
+        node = found[0]
+        value = node if isinstance(node, str) else (
+            node.get("datetime") or node.get("content") or text_of(node))
+        out["published_at"] = parse_loose(value)
+    if rules.author:
+        out["authors"] = tuple(dict.fromkeys(t for t in map(text_of, select(tree, rules.author)) if t))
+    return {key: value for key, value in out.items() if value}
+
+
+def _rule_body(tree, rules: ExtractRules) -> str | None:
+    """The text of the body selector's matches, or None when the source has no body rule."""
+    if not rules.body:
+        return None
+    return "\n".join(block_text(m) for m in select(tree, rules.body) if not isinstance(m, str))
+
+
 def extract_article(
-    body: bytes, url: str, content_type: str | None = None, fallback_language: str | None = None
+    body: bytes, url: str, content_type: str | None = None, fallback_language: str | None = None,
+    rules: ExtractRules | None = None,
 ) -> ExtractionResult:
-    """Extract one page. Never raises for bad content: failures come back as a reason."""
+    """Extract one page. Never raises for bad content: failures come back as a reason.
+
+    A source's rules run first: `drop` removes elements before trafilatura sees the page, a
+    `body` selector replaces trafilatura's main text, title/date/author selectors override."""
     global _calls
     _calls += 1
     if _calls % _RESET_EVERY == 0:
@@ -167,32 +178,39 @@ def extract_article(
         tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
     except (ParserError, ValueError) as exc:
         return ExtractionResult(None, f"unparseable HTML: {exc}")
+    rules = rules or _NO_RULES
     facts = _page_facts(tree, url)
+    overrides = _rule_overrides(tree, rules)
+    drop(tree, rules.drop)
+    ruled = _rule_body(tree, rules)
     doc = bare_extraction(tree, url=url, options=_options())
-    if doc is None or not (doc.text or "").strip():
-        return ExtractionResult(None, "no main text found on the page")
-    title = (doc.title or "").strip() or None
-    body = _body(doc.text, title)
+    main = ruled if ruled is not None else (doc.text if doc is not None else "")
+    if not (main or "").strip():
+        return ExtractionResult(None, "no main text found on the page", "empty_text")
+    title = overrides.get("title") or (doc and (doc.title or "").strip()) or None
+    body = _body(main, title)
     if len(body) < MIN_TEXT_CHARS:
-        return ExtractionResult(None, f"main text too short ({len(body)} characters)")
-    approx_date = parse_timestamp(doc.date) if doc.date else None
+        return ExtractionResult(None, f"main text too short ({len(body)} characters)",
+                                "short_text")
+    approx_date = parse_timestamp(doc.date) if doc and doc.date else None
+    published = overrides.get("published_at") or facts["published_at"]
     draft = ArticleDraft(
         url=url,
         text=body,
         title=title,
-        authors=_split(doc.author),
-        published_at=facts["published_at"] or approx_date,
-        date_is_approximate=facts["published_at"] is None and approx_date is not None,
+        authors=overrides.get("authors") or _split(doc and doc.author),
+        published_at=published or approx_date,
+        date_is_approximate=published is None and approx_date is not None,
         updated_at=facts["updated_at"],
         language=guess_language(body) or facts["declared_language"] or fallback_language,
-        description=(doc.description or "").strip() or None,
-        image_url=doc.image or None,
-        categories=tuple(c for c in doc.categories or () if c),
-        tags=tuple(t for t in doc.tags or () if t),
+        description=(doc and (doc.description or "").strip()) or None,
+        image_url=(doc and doc.image) or None,
+        categories=tuple(c for c in (doc and doc.categories) or () if c),
+        tags=tuple(t for t in (doc and doc.tags) or () if t),
         canonical_url=facts["canonical_url"],
-        sitename=doc.sitename or None,
+        sitename=(doc and doc.sitename) or None,
         alternates=facts["alternates"],
-        links=_body_links(tree, url, doc.text),
+        links=_body_links(tree, url, main),
     )
     return ExtractionResult(draft)
 

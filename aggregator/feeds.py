@@ -7,18 +7,16 @@ entries is used with a warning; one that yields nothing raises FeedError with th
 from __future__ import annotations
 
 import calendar
-import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 import feedparser
 
 from aggregator.encoding import feed_charset
 from aggregator.errors import FeedError
-from aggregator.records import FeedEntry, ParsedFeed
+from aggregator.records import FeedEntry, ParsedFeed, collect_entries
 
 _MAX_TEXT = 20_000
-_FUTURE = timedelta(days=1)  # beyond clock skew and time zones: a wrong date, not news
 
 
 def _when(struct) -> datetime | None:
@@ -80,28 +78,12 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None,
     if charset := feed_charset(body, headers.get("content-type")):
         headers["content-type"] = f"application/xml; charset={charset}"  # beats the XML label
     parsed = feedparser.parse(body, response_headers=headers)
-    entries: list[FeedEntry] = []
-    skipped: list[str] = []
-    seen: set[str] = set()
-    raws = parsed.entries
+    raws, skipped = parsed.entries, []
     if max_entries is not None and len(raws) > max_entries:
         skipped.append(f"feed has {len(raws)} entries, only the first {max_entries} are used")
         raws = raws[:max_entries]
-    for raw in raws:
-        try:
-            entry = _entry(raw, url)
-        except ValueError as exc:
-            skipped.append(str(exc))
-            continue
-        if entry.guid in seen:
-            skipped.append(f"duplicate guid {entry.guid!r}")
-            continue
-        if entry.published_at and entry.published_at > datetime.now(timezone.utc) + _FUTURE:
-            skipped.append(f"entry {entry.guid!r} dated in the future "
-                           f"({entry.published_at:%Y-%m-%d}): date ignored")
-            entry = dataclasses.replace(entry, published_at=None)
-        seen.add(entry.guid)
-        entries.append(entry)
+    entries, dropped = collect_entries(raws, lambda raw: _entry(raw, url))
+    skipped += dropped
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not entries:
         if problem is not None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import datetime, timezone
 
-from aggregator import dedup, provenance, records, urls
+from aggregator import dedup, provenance, quality, records, urls
 from aggregator.archive import WarcArchive
-from aggregator.db import stories, store
+from aggregator.db import discovery, stories, store
+from aggregator.db import quality as quality_db
 from aggregator.db.engine import Database
 from aggregator.sources import Source
 from aggregator.urls import canonical_url, choose_canonical
@@ -115,12 +117,14 @@ class Ingestor:
             store.finish_crawl(session, crawl_id, summary, outcome)
 
     def accept_feed(
-        self, source_id: int, fetch: records.FetchRecord, feed: records.ParsedFeed | None
+        self, source_id: int, fetch: records.FetchRecord, feed: records.ParsedFeed | None,
+        validators: bool = True,
     ) -> tuple[int, list[store.PendingEntry]]:
         """Record the feed fetch and its entries; return (new entries, entries to fetch).
 
         `feed` is None for a 304: nothing new, but earlier entries may still be pending.
-        Validators are saved only once the entries are stored, so a crash never hides them.
+        Validators are saved only once the entries are stored, so a crash never hides them;
+        only the source URL's own (`validators`), not those of a child sitemap or listing page.
         """
         with self.db.session() as session:
             fetch_id = store.add_fetch(session, source_id, fetch)
@@ -128,7 +132,7 @@ class Ingestor:
             if feed is not None:
                 canonicals = {e.link: canonical_url(e.link) for e in feed.entries}
                 new = store.upsert_entries(session, source_id, fetch_id, feed.entries, canonicals)
-            if feed is not None:
+            if feed is not None and validators:
                 store.save_validators(session, source_id, fetch)
             return new, store.pending_entries(session, source_id, self.max_attempts)
 
@@ -142,6 +146,7 @@ class Ingestor:
         draft: records.ArticleDraft,
         raw: records.RawPage | None = None,
     ) -> stories.StoredArticle:
+        outcome = quality.of_draft(draft, source.language)
         draft = fill_from_feed(draft, entry)
         canonical = choose_canonical(draft.url, draft.canonical_url, source.allowed_domains)
         fp = draft.fingerprint or dedup.fingerprint(draft.text)
@@ -164,6 +169,8 @@ class Ingestor:
                             provenance_links(source, draft, canonical, entry, cites))
             if stored.created and self.screenshots and source.screenshots:
                 store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
+            quality_db.count(session, source_id, fetch.fetched_at.astimezone(timezone.utc).date(),
+                             outcome)
             members = [_member(m) for m in stories.story_members(session, stored.story_id)]
             stories.set_primary(session, stored.story_id, dedup.choose_primary(members))
         if stored.created or stored.revised:
@@ -214,13 +221,42 @@ class Ingestor:
 
     def page_failed(
         self, source_id: int, entry_ids: list[int], reason: str,
-        fetch: records.FetchRecord | None = None,
+        fetch: records.FetchRecord | None = None, outcome: str | None = None,
     ) -> None:
+        """`outcome` names an extraction failure (empty or short text) for the quality counters."""
         with self.db.session() as session:
             if fetch is not None:
                 store.add_fetch(session, source_id, fetch)
             store.entry_failed(session, entry_ids, reason, self.max_attempts)
+            if outcome is not None:
+                quality_db.count(session, source_id, datetime.now(timezone.utc).date(),
+                                 quality.of_failure(outcome))
 
     def page_skipped(self, entry_ids: list[int], reason: str) -> None:
         with self.db.session() as session:
             store.entry_skipped(session, entry_ids, reason)
+
+    def child_failed(self, source_id: int) -> None:
+        """A child sitemap could not be read: forget the root's validators, so the next crawl
+        gets the index again (not a 304) and retries the child."""
+        with self.db.session() as session:
+            store.clear_validators(session, source_id)
+
+    def walked_pages(self, source_id: int, urls_: list[str]) -> dict:
+        """url -> lastmod when last walked, for the sitemap/listing pages of `urls_` walked."""
+        with self.db.session() as session:
+            return discovery.walked(session, source_id, urls_)
+
+    def plan_pages(self, source_id: int, kind: str, pages: list) -> None:
+        """Persist (url, lastmod) pages a backfill will walk, before any is requested."""
+        with self.db.session() as session:
+            discovery.plan(session, source_id, kind, pages)
+
+    def backfill_frontier(self, source_id: int) -> list[tuple[str, str]]:
+        with self.db.session() as session:
+            return discovery.frontier(session, source_id)
+
+    def page_walked(self, source_id: int, url: str, kind: str, lastmod, entries: int) -> None:
+        """After its entries are stored: a crash before this walks the page again."""
+        with self.db.session() as session:
+            discovery.mark_walked(session, source_id, url, kind, lastmod, entries)

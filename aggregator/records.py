@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -16,7 +21,7 @@ class FetchRecord:
     fetched_at: datetime
     size: int
     sha256: str
-    kind: str  # "feed" | "page"
+    kind: str  # "feed" | "sitemap" | "listing" | "page"
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -36,6 +41,33 @@ class FeedEntry:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     image_url: str | None = None
+    language: str | None = None  # news:language of a news sitemap; feeds leave it empty
+
+
+FUTURE = timedelta(days=1)  # beyond clock skew and time zones: a wrong date, not news
+
+
+def collect_entries(raws: Iterable[T], make: Callable[[T], FeedEntry]
+                    ) -> tuple[list[FeedEntry], list[str]]:
+    """Entries made from raw items (feed items, sitemap <url>s) in order, the first of each
+    guid kept; one reason per item dropped (`make` raises ValueError for an unusable one)."""
+    entries: dict[str, FeedEntry] = {}
+    skipped: list[str] = []
+    for raw in raws:
+        try:
+            entry = make(raw)
+        except ValueError as exc:
+            skipped.append(str(exc))
+            continue
+        if entry.guid in entries:
+            skipped.append(f"duplicate guid {entry.guid!r}")
+            continue
+        if entry.published_at and entry.published_at > datetime.now(timezone.utc) + FUTURE:
+            skipped.append(f"entry {entry.guid!r} dated in the future "
+                           f"({entry.published_at:%Y-%m-%d}): date ignored")
+            entry = dataclasses.replace(entry, published_at=None)
+        entries[entry.guid] = entry
+    return list(entries.values()), skipped
 
 
 @dataclass(frozen=True)
@@ -47,6 +79,42 @@ class ParsedFeed:
     warning: str | None = None
     skipped: tuple[str, ...] = ()  # one reason per entry that could not be used
     ttl_seconds: float | None = None  # <ttl> or sy:updatePeriod/sy:updateFrequency
+
+
+@dataclass(frozen=True)
+class SitemapRef:
+    """A child sitemap named by an index, with the time the index says it last changed."""
+
+    url: str
+    lastmod: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ParsedSitemap:
+    """A urlset's entries, or an index's children (a sitemap is one or the other)."""
+
+    entries: tuple[FeedEntry, ...] = ()
+    children: tuple[SitemapRef, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedListing:
+    """Article links found on a listing page, and the next page(s) of the listing."""
+
+    entries: tuple[FeedEntry, ...]
+    next_pages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExtractRules:
+    """A source's own selectors, as plain data so they cross into the extraction worker."""
+
+    title: str | None = None
+    body: str | None = None
+    date: str | None = None
+    author: str | None = None
+    drop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +184,7 @@ class ExtractionResult:
 
     draft: ArticleDraft | None
     failure: str | None = None
+    outcome: str | None = None  # quality counter of a failure: "empty_text" | "short_text"
 
 
 @dataclass

@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from aggregator.records import ExtractRules, FeedEntry
+from aggregator.selectors import compile_selector
+
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from aggregator.settings import world_writable
 
@@ -115,6 +127,83 @@ class ScreenshotOptions(BaseModel):
         return tuple(v.strip().lower().lstrip(".") for v in value)
 
 
+def _selector(value: str) -> str:
+    compile_selector(value)  # raises ValueError naming the selector
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    return value
+
+
+def _pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+    return value
+
+
+def _listify(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Selector = Annotated[str, AfterValidator(_selector)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Pattern = Annotated[str, AfterValidator(_pattern)]
+
+
+class ExtractOptions(BaseModel):
+    """A source's own extraction rules: CSS, or XPath when a selector starts with `/`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: Selector | None = Field(None, description="Selector of the headline; overrides trafilatura.")
+    body: Selector | None = Field(None, description="Selector of the article body: its text is the "
+                             "main text, instead of trafilatura's.")
+    date: Selector | None = Field(None, description="Selector of the publication time (datetime or "
+                             "content attribute, or text like 20.11.2026, 09:15).")
+    author: Selector | None = Field(None, description="Selector of the author name(s).")
+    drop: Annotated[tuple[Selector, ...], BeforeValidator(_listify)] = Field(
+        default=(), description="Selectors of elements removed before extraction "
+        "(share bars, ads, 'read also').")
+
+    def rules(self) -> ExtractRules:
+        return ExtractRules(self.title, self.body, self.date, self.author, self.drop)
+
+
+class SitemapOptions(BaseModel):
+    """How a `kind: sitemap` source is walked on a regular crawl (backfill has its own range)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_age: timedelta = Field(default=timedelta(days=2), description="Entries and child "
+                               "sitemaps last changed longer ago are not fetched.")
+    max_children: int = Field(10, ge=1, description="Child sitemaps of an index followed per "
+                              "crawl, most recently changed first.")
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return parse_duration(value)
+
+
+class ListingOptions(BaseModel):
+    """Where a `kind: listing` source finds its article links."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    links: Selector = Field(description="Selector of the article links (an <a>, or an "
+                            "element holding one).")
+    next_page: Selector | None = Field(None, description="Selector of the link to the next page.")
+    max_pages: int = Field(1, ge=1, description="Listing pages read per start URL and crawl.")
+    start_urls: Annotated[tuple[HttpUrl, ...], BeforeValidator(_listify)] = Field(
+        default=(), description="More listing pages to start from, besides `url`.")
+
+
 class Source(BaseModel):
     """One validated source file."""
 
@@ -122,8 +211,9 @@ class Source(BaseModel):
 
     name: str = Field(pattern=SLUG, description="Unique slug; the key everywhere.")
     title: str = Field(min_length=1, description="Human name shown in status and exports.")
-    kind: Literal["feed"] = Field(description="How the source is read: `feed` (RSS/Atom).")
-    url: str = Field(description="Feed URL (http or https).")
+    kind: Literal["feed", "sitemap", "listing"] = Field(
+        description="How the source is read: `feed` (RSS/Atom), `sitemap`, `listing`.")
+    url: HttpUrl = Field(description="Feed, sitemap (or index) or first listing page URL.")
     language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the edition.")
     schedule: Schedule = Field(default_factory=lambda: Schedule(every=timedelta(minutes=10)))
     enabled: bool = True
@@ -140,14 +230,25 @@ class Source(BaseModel):
     allow_private_addresses: bool = Field(
         False, description="Allow loopback/private targets (test sites only)."
     )
+    sitemap: SitemapOptions = Field(default_factory=SitemapOptions,
+                                    description="How a sitemap source is walked.")
+    listing: ListingOptions | None = Field(None, description="Required for `kind: listing`.")
+    extract: ExtractOptions | None = Field(None, description="Extraction rules of this source.")
+    include: Annotated[tuple[Pattern, ...], BeforeValidator(_listify)] = Field(
+        default=(), description="Regexes: only article URLs matching one are fetched.")
+    exclude: Annotated[tuple[Pattern, ...], BeforeValidator(_listify)] = Field(
+        default=(), description="Regexes: article URLs matching one are never fetched.")
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an absolute http(s) URL")
-        return value
+    @property
+    def rules(self) -> ExtractRules | None:
+        """Extraction rules for the worker process, or None for trafilatura's defaults."""
+        return self.extract.rules() if self.extract else None
+
+    def wants(self, url: str) -> bool:
+        """Whether an article URL passes the source's include/exclude patterns."""
+        if self.include and not any(re.search(p, url) for p in self.include):
+            return False
+        return not any(re.search(p, url) for p in self.exclude)
 
     @field_validator("allowed_domains", mode="before")
     @classmethod
@@ -157,11 +258,32 @@ class Source(BaseModel):
         return tuple(str(v).strip().lower().lstrip(".") for v in value or ())
 
     @model_validator(mode="after")
+    def _listing_needs_selectors(self) -> Source:
+        if self.kind == "listing" and self.listing is None:
+            raise ValueError("kind: listing needs a 'listing' section with a 'links' selector")
+        return self
+
+    @model_validator(mode="after")
     def _default_domains(self) -> Source:
         if not self.allowed_domains:
             host = urlsplit(self.url).hostname or ""
             object.__setattr__(self, "allowed_domains", (host.removeprefix("www."),))
         return self
+
+
+def admit(entries: tuple[FeedEntry, ...], source: Source, since: datetime | None,
+          until: datetime | None = None) -> tuple[FeedEntry, ...]:
+    """Entries worth a page fetch: in the date window (undated ones are), in the source's
+    language (a news sitemap may list every edition), and passing include/exclude."""
+    def fits(entry: FeedEntry) -> bool:
+        when = entry.published_at or entry.updated_at
+        if when is not None and ((since and when < since) or (until and when >= until)):
+            return False
+        if entry.language and entry.language != source.language:
+            return False
+        return source.wants(entry.link)
+
+    return tuple(e for e in entries if fits(e))
 
 
 @dataclass(frozen=True)

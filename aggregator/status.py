@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aggregator import policy
+from aggregator import policy, quality
 from aggregator.db.engine import redact
 from aggregator.db.queries import SourceStatus
 from aggregator.settings import Settings
@@ -30,7 +30,8 @@ def _span(seconds: float) -> str:
 def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
            now: datetime) -> str:
     configured = {s.name: s for s in loaded.sources}
-    header = f"{'source':<20} {'state':<9} {'last success':<13} {'next run':<10} {'new 24h':>7}  last error"
+    header = (f"{'source':<20} {'state':<9} {'last success':<13} {'next run':<10} {'new 24h':>7}"
+              f"  {'fill t/d/a':<11} last error")
     lines = [header, "-" * len(header)]
     seen = set()
     for row in rows:
@@ -44,13 +45,16 @@ def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
                 source.schedule.every.total_seconds() if source.schedule.every else 3600.0)
             state = policy.state(now, row.health, interval, settings.stale_factor)
         error = redact(row.last_error or "").replace("\n", " ")
+        dropped = quality.layout_changed(row.recent, row.baseline)
+        if dropped:
+            error = f"layout changed? ({', '.join(dropped)} fill dropped) {error}".strip()
         lines.append(
             f"{row.name:<20} {state:<9} {ago(row.health.last_success_at, now):<13} "
             f"{ago(row.health.next_run_at, now) if source else '-':<10} {row.new_24h:>7}  "
-            f"{error[:70] + ('...' if len(error) > 70 else '')}"
+            f"{quality.fill(row.recent):<11} {error[:70] + ('...' if len(error) > 70 else '')}"
         )
     for name in sorted(set(configured) - seen):
-        lines.append(f"{name:<20} {'new':<9} {'-':<13} {'-':<10} {0:>7}")
+        lines.append(f"{name:<20} {'new':<9} {'-':<13} {'-':<10} {0:>7}  {'-':<11}")
     for problem in loaded.problems:
         lines.append(f"invalid config: {problem}")
     return "\n".join(lines)

@@ -13,16 +13,17 @@ from concurrent.futures import ProcessPoolExecutor
 
 from aggregator.dedup import fingerprint
 from aggregator.extract import extract_article
-from aggregator.records import ExtractionResult
+from aggregator.records import ExtractionResult, ExtractRules
 
 TASKS_PER_CHILD = 500
 
 
 def extract_and_fingerprint(
-    body: bytes, url: str, content_type: str | None, language: str | None
+    body: bytes, url: str, content_type: str | None, language: str | None,
+    rules: ExtractRules | None = None,
 ) -> ExtractionResult:
     """Extraction plus the MinHash fingerprint: both CPU-bound, both in the worker process."""
-    result = extract_article(body, url, content_type, language)
+    result = extract_article(body, url, content_type, language, rules)
     if result.draft is None:
         return result
     draft = dataclasses.replace(result.draft, fingerprint=fingerprint(result.draft.text))
@@ -38,11 +39,12 @@ class ExtractionPool:
         )
 
     async def extract(
-        self, body: bytes, url: str, content_type: str | None, language: str | None
+        self, body: bytes, url: str, content_type: str | None, language: str | None,
+        rules: ExtractRules | None = None,
     ) -> ExtractionResult:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, extract_and_fingerprint, body, url, content_type, language
+            self._executor, extract_and_fingerprint, body, url, content_type, language, rules
         )
 
     def close(self) -> None:

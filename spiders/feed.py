@@ -2,12 +2,14 @@
 
 All sources share one Scrapy engine, so its per-host download slots are one politeness budget
 per host across sources (rbc.ua's Ukrainian and Russian feeds wait for each other). A crawl
-of a source is a CrawlRun: a conditional GET of its feed, then only the pages not yet stored.
+of a source is a CrawlRun: a first step by the source's kind (a conditional GET of its feed
+here; sitemaps and listings in spiders/discover.py), then only the pages not yet stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import re
@@ -29,13 +31,14 @@ from aggregator.db.store import PendingEntry
 from aggregator.errors import FeedError
 from aggregator.feeds import parse_feed
 from aggregator.ingest import Ingestor
-from aggregator.records import CrawlSummary, FetchRecord, RawPage
-from aggregator.sources import Source
+from aggregator.records import CrawlSummary, FetchRecord, ParsedFeed, RawPage
+from aggregator.sources import Source, admit
 from aggregator.urls import same_site
 from aggregator.workers import ExtractionPool
+from spiders.discover import DiscoveryMixin
 from spiders.items import ArticleItem
 from spiders.middlewares import ShuttingDown
-from spiders.run import CrawlRun
+from spiders.run import Backfill, CrawlRun
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,7 @@ def describe_failure(failure: Failure) -> str:
     return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
 
 
-class FeedSpider(scrapy.Spider):
+class FeedSpider(DiscoveryMixin, scrapy.Spider):
     name = "feeds"
 
     def __init__(self, ingestor: Ingestor, pool: ExtractionPool, max_feed_size: int | None = None,
@@ -154,21 +157,28 @@ class FeedSpider(scrapy.Spider):
         return
         yield  # an async generator with nothing to start: work arrives through submit()
 
-    def submit(self, source: Source) -> CrawlRun:
-        """Start a crawl of `source`; `run.done` resolves with its summary once stored."""
+    def submit(self, source: Source, backfill: Backfill | None = None) -> CrawlRun:
+        """Start a crawl (or a backfill) of `source`; `run.done` resolves with its summary
+        once stored."""
         source_id = self.ingestor.register(source)
         crawl_id = self.ingestor.start_crawl(source_id, datetime.now(timezone.utc))
-        run = CrawlRun(source, source_id, crawl_id, CrawlSummary(source.name), self._finish)
+        run = CrawlRun(source, source_id, crawl_id, CrawlSummary(source.name), self._finish,
+                       backfill=backfill, budget=backfill.limit if backfill else None)
         self.runs.add(run)
-        self._request(run, scrapy.Request(
-            source.url,
-            headers=self.ingestor.conditional_headers(source_id),
-            callback=self.parse_feed,
-            errback=self.feed_error,
-            dont_filter=True,
-            meta={"handle_httpstatus_list": [304], "run": run, "is_feed": True,
-                  **({"download_maxsize": self.max_feed_size} if self.max_feed_size else {})},
-        ))
+        headers = self.ingestor.conditional_headers(source_id)
+        run.hold()  # the submission itself: a run with nothing to request still finishes
+        if source.kind == "feed":
+            requests = [scrapy.Request(
+                source.url, headers=headers, callback=self.parse_feed, errback=self.feed_error,
+                dont_filter=True,
+                meta={"handle_httpstatus_list": [304], "run": run, "is_feed": True,
+                      **({"download_maxsize": self.max_feed_size} if self.max_feed_size else {})},
+            )]
+        else:
+            requests = self.discovery_requests(run, headers)
+        for request in requests:
+            self._request(run, request)
+        run.release()
         return run
 
     def _request(self, run: CrawlRun, request: scrapy.Request) -> None:
@@ -203,16 +213,32 @@ class FeedSpider(scrapy.Spider):
             run.release()
         return ()
 
+    def _root_fetched(self, run: CrawlRun, response: Response, kind: str,
+                      root: bool = True) -> tuple[FetchRecord, bool]:
+        """Record what every kind's fetch shares; (fetch, whether the root was not modified)."""
+        fetch = fetch_record(response, kind)
+        not_modified = response.status == 304
+        metrics.FETCHES.labels(run.source.name, kind, "not_modified" if not_modified else "ok").inc()
+        if root:
+            run.summary.min_interval_seconds = seconds_header(response, "Cache-Control")
+            if not_modified:
+                run.feed_not_modified = True
+                log.info("%s not modified", kind, extra=self._extra(run, response.url))
+        return fetch, not_modified
+
+    def _accept(self, run: CrawlRun, fetch: FetchRecord, feed: ParsedFeed | None,
+                validators: bool = True) -> None:
+        """Store the entries, then request the pages of every entry still pending."""
+        new, pending = self.ingestor.accept_feed(run.source_id, fetch, feed, validators)
+        if feed is not None:
+            run.summary.unchanged += len(feed.entries) - new
+            run.summary.entry_times += [e.published_at for e in feed.entries if e.published_at]
+        self._request_pages(run, pending)
+
     def _handle_feed(self, run: CrawlRun, response: Response) -> None:
-        fetch = fetch_record(response, "feed")
-        metrics.FETCHES.labels(run.source.name, "feed",
-                               "not_modified" if response.status == 304 else "ok").inc()
-        run.summary.min_interval_seconds = seconds_header(response, "Cache-Control")
+        fetch, not_modified = self._root_fetched(run, response, "feed")
         feed = None
-        if response.status == 304:
-            run.feed_not_modified = True
-            log.info("feed not modified", extra=self._extra(run, response.url))
-        else:
+        if not not_modified:
             try:
                 feed = parse_feed(response.body, response.url, _headers(response),
                                   self.max_feed_entries)
@@ -224,20 +250,21 @@ class FeedSpider(scrapy.Spider):
                 log.warning(feed.warning, extra=self._extra(run, response.url))
             for reason in feed.skipped:
                 log.warning("feed entry skipped: %s", reason, extra=self._extra(run, response.url))
-            run.summary.entry_times = [e.published_at for e in feed.entries if e.published_at]
             if feed.ttl_seconds:
                 run.summary.min_interval_seconds = max(
                     feed.ttl_seconds, run.summary.min_interval_seconds or 0
                 )
-        new, pending = self.ingestor.accept_feed(run.source_id, fetch, feed)
-        if feed is not None:
-            run.summary.unchanged += len(feed.entries) - new
-        self._request_pages(run, pending)
+            if run.source.include or run.source.exclude:
+                feed = dataclasses.replace(feed, entries=admit(feed.entries, run.source, None))
+        self._accept(run, fetch, feed)
 
     def _request_pages(self, run: CrawlRun, pending: list[PendingEntry]) -> None:
+        """One request per link of the pending entries not yet requested in this run."""
         by_link: dict[str, list[PendingEntry]] = defaultdict(list)
         for item in pending:
-            by_link[item.entry.link].append(item)
+            if item.id not in run.requested:
+                run.requested.add(item.id)
+                by_link[item.entry.link].append(item)
         for link, items in by_link.items():
             ids = [i.id for i in items]
             if not same_site(link, run.source.allowed_domains):
@@ -266,12 +293,13 @@ class FeedSpider(scrapy.Spider):
                                    response.url, fetch)
                 return
             result = await self.pool.extract(
-                response.body, response.url, fetch.content_type, run.source.language
+                response.body, response.url, fetch.content_type, run.source.language,
+                run.source.rules,
             )
             if result.draft is None:
                 metrics.EXTRACTION_FAILURES.labels(run.source.name).inc()
                 self._page_failure(run, ids, result.failure or "extraction failed",
-                                   response.url, fetch)
+                                   response.url, fetch, result.outcome)
                 return
             handed_over = True  # the pipeline releases the run once the article is stored
             yield ArticleItem(run=run, entry_ids=ids, entry=pending[0].entry, fetch=fetch,
@@ -294,10 +322,10 @@ class FeedSpider(scrapy.Spider):
             run.release()
 
     def _page_failure(self, run: CrawlRun, ids, reason: str, url: str,
-                      fetch: FetchRecord | None = None) -> None:
+                      fetch: FetchRecord | None = None, outcome: str | None = None) -> None:
         run.summary.failed += 1
         log.warning("page failed: %s", reason, extra=self._extra(run, url))
-        self.ingestor.page_failed(run.source_id, ids, reason, fetch)
+        self.ingestor.page_failed(run.source_id, ids, reason, fetch, outcome)
 
     def feed_error(self, failure: Failure) -> None:
         run: CrawlRun = failure.request.meta["run"]

@@ -10,9 +10,20 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aggregator.records import CrawlSummary
 from aggregator.sources import Source
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A walk back in time: entries dated in [since, until), at most `limit` sitemap or
+    listing pages in this invocation (the rest stay planned for the next one)."""
+
+    since: datetime
+    until: datetime | None = None
+    limit: int | None = None
 
 
 @dataclass(eq=False)  # identity semantics: runs live in sets
@@ -28,6 +39,9 @@ class CrawlRun:
     feed_failed: bool = False
     feed_not_modified: bool = False
     interrupted: bool = False
+    backfill: Backfill | None = None
+    budget: int | None = None  # sitemap/listing pages this run may still request
+    requested: set[int] = field(default_factory=set)  # entry ids whose page is requested
 
     def hold(self, count: int = 1) -> None:
         self.outstanding += count

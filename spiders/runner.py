@@ -25,6 +25,7 @@ from aggregator.settings import Settings
 from aggregator.sources import Source
 from aggregator.workers import ExtractionPool
 from spiders.feed import FeedSpider
+from spiders.run import Backfill
 from spiders.settings import scrapy_settings
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,9 @@ class Collector:
                            outage=self.outage)
         await self._opened
 
-    async def crawl(self, source: Source) -> CrawlSummary:
-        """Crawl `source` once; returns when everything fetched for it has been stored."""
-        return await self.spider.submit(source).done
+    async def crawl(self, source: Source, backfill: Backfill | None = None) -> CrawlSummary:
+        """Crawl (or backfill) `source` once; returns when everything fetched is stored."""
+        return await self.spider.submit(source, backfill).done
 
     async def drain(self, timeout: float) -> bool:
         """Stop taking new work and wait (bounded) for crawls in flight; True if all ended."""
@@ -121,8 +122,10 @@ async def _report_progress(collector: Collector) -> None:
                      extra={"source": run.source.name, "url": run.source.url})
 
 
-def crawl_once(settings: Settings, sources: list[Source]) -> list[CrawlSummary]:
-    """Crawl every source once, concurrently; SIGINT/SIGTERM stop taking new work."""
+def crawl_once(settings: Settings, sources: list[Source],
+               backfill: Backfill | None = None) -> list[CrawlSummary]:
+    """Crawl (or backfill) every source once, concurrently; SIGINT/SIGTERM stop taking new
+    work."""
     import signal
 
     async def main(collector: Collector) -> list[CrawlSummary]:
@@ -131,7 +134,7 @@ def crawl_once(settings: Settings, sources: list[Source]) -> list[CrawlSummary]:
             loop.add_signal_handler(sig, collector.spider.stop_taking_work)
         progress = asyncio.create_task(_report_progress(collector))
         try:
-            return list(await asyncio.gather(*(collector.crawl(s) for s in sources)))
+            return list(await asyncio.gather(*(collector.crawl(s, backfill) for s in sources)))
         finally:
             progress.cancel()
 

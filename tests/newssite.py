@@ -137,3 +137,41 @@ def atom(items: list[tuple[Story, str]], title: str = "Атом-стрічка")
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>{html.escape(title)}</title>
 <id>urn:feed:test</id><updated>2026-11-20T10:00:00Z</updated>{entries}</feed>""".encode()
+
+
+def sitemap(urls: list[dict]) -> bytes:
+    """A urlset; each dict has `loc` and optionally `lastmod`, and news `title`, `published`
+    and `language` (which make it a Google News sitemap entry)."""
+    items = []
+    for u in urls:
+        news = ""
+        if "title" in u:
+            news = (f"<news:news><news:publication><news:name>Test</news:name>"
+                    f"<news:language>{u.get('language', 'uk')}</news:language></news:publication>"
+                    f"<news:publication_date>{u['published'].isoformat()}</news:publication_date>"
+                    f"<news:title>{html.escape(u['title'])}</news:title></news:news>")
+        lastmod = f"<lastmod>{u['lastmod'].isoformat()}</lastmod>" if "lastmod" in u else ""
+        items.append(f"<url><loc>{html.escape(u['loc'])}</loc>{lastmod}{news}</url>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+            + "".join(items) + "</urlset>").encode()
+
+
+def sitemap_index(children: list[tuple[str, datetime | None]]) -> bytes:
+    items = "".join(
+        f"<sitemap><loc>{html.escape(loc)}</loc>"
+        + (f"<lastmod>{when.isoformat()}</lastmod>" if when else "") + "</sitemap>"
+        for loc, when in children)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex '
+            'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + items + "</sitemapindex>").encode()
+
+
+def listing_page(links: list[tuple[str, str]], next_url: str | None = None) -> bytes:
+    """A news-line page like rbc.ua's: items in <div class="item">, a "more" pager link."""
+    items = "".join(f'<div class="item"><span class="time">09:15</span>'
+                    f'<a href="{html.escape(u)}">{html.escape(t)}</a></div>' for u, t in links)
+    pager = f'<a class="next" href="{html.escape(next_url)}">Далі</a>' if next_url else ""
+    return (f'<!DOCTYPE html><html lang="uk"><head><meta charset="utf-8"><title>Новини</title>'
+            f'</head><body>{NAV.format(site="Тест")}<div class="news-feed">{items}</div>'
+            f'<div class="pager">{pager}</div>{FOOTER.format(site="Тест")}</body></html>').encode()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -288,3 +289,38 @@ class Screenshot(Base):
     browser: Mapped[str | None] = mapped_column(String(40))
     browser_version: Mapped[str | None] = mapped_column(String(40))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class DiscoveryPage(Base):
+    """A sitemap or listing page a source's articles are found through: the lastmod it had
+    when last walked, and, while a backfill is under way, the pages it has still to walk."""
+
+    __tablename__ = "discovery_pages"
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))  # sitemap | listing
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | walked
+    lastmod: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    walked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ExtractionStat(Base):
+    """Extraction outcomes of one source on one UTC day: the fill rates `status` compares."""
+
+    __tablename__ = "extraction_stats"
+    __table_args__ = (UniqueConstraint("source_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    day: Mapped[date] = mapped_column(Date)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    empty_text: Mapped[int] = mapped_column(Integer, default=0)
+    short_text: Mapped[int] = mapped_column(Integer, default=0)
+    no_date: Mapped[int] = mapped_column(Integer, default=0)
+    no_author: Mapped[int] = mapped_column(Integer, default=0)
+    language_mismatch: Mapped[int] = mapped_column(Integer, default=0)

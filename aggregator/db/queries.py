@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aggregator.db import screenshots
+from aggregator.db import quality, screenshots
 from aggregator.db.models import (
     Article,
     ArticleRevision,
@@ -22,6 +22,7 @@ from aggregator.db.models import (
 from aggregator.records import ScreenshotView, WarcPointer
 from aggregator.db.store import health
 from aggregator.policy import Health
+from aggregator.quality import Outcomes
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class SourceStatus:
     pending: int
     backoff_seconds: float | None
     last_error: str | None
+    recent: Outcomes = Outcomes()  # extraction outcomes of today and yesterday
+    baseline: Outcomes = Outcomes()  # of the two weeks before
 
 
 def _view(article: Article, source: Source, links: list[LinkView],
@@ -219,9 +222,12 @@ def source_status(session: Session, now: datetime) -> list[SourceStatus]:
         select(FeedEntry.source_id, func.count())
         .where(FeedEntry.status == "pending").group_by(FeedEntry.source_id)
     ).all())
+    outcomes = quality.windows(session, now.date())
+    empty = (Outcomes(), Outcomes())
     return [
         SourceStatus(s.name, health(session, s.name), total.get(s.id, 0), recent.get(s.id, 0),
-                     pending.get(s.id, 0), s.backoff_seconds, s.last_error)
+                     pending.get(s.id, 0), s.backoff_seconds, s.last_error,
+                     *outcomes.get(s.id, empty))
         for s in session.scalars(select(Source).order_by(Source.name))
     ]
 

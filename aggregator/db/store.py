@@ -81,6 +81,11 @@ def save_validators(session: Session, source_id: int, fetch: records.FetchRecord
     row.etag, row.last_modified = fetch.etag, fetch.last_modified
 
 
+def clear_validators(session: Session, source_id: int) -> None:
+    row = session.get(Source, source_id)
+    row.etag = row.last_modified = None
+
+
 def upsert_entries(
     session: Session, source_id: int, fetch_id: int, entries: tuple[records.FeedEntry, ...],
     canonicals: dict[str, str] | None = None,

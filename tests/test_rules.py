@@ -1,0 +1,75 @@
+"""Per-source extraction rules (drop, body, title, date, author) and the quality policy."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from aggregator import quality
+from aggregator.extract import extract_article
+from aggregator.quality import Outcomes
+from aggregator.records import ExtractRules
+from aggregator.sources import Source
+from tests.newssite import article_page
+from tests.stories import ENERGY_UK
+
+URL = "http://127.0.0.1/ukr/news/energy-uk.html"
+RBC_DROP = (".lang-publication", ".share", ".read-in-google", ".intext-tags", "ins")
+
+
+def page(**changes) -> bytes:
+    return article_page(ENERGY_UK, URL, **changes)
+
+
+def test_rbc_body_rule_keeps_the_article_minus_its_furniture():
+    rules = ExtractRules(body="article", drop=RBC_DROP)
+    draft = extract_article(page(), URL, "text/html", "uk", rules).draft
+    assert draft.text.splitlines() == ENERGY_UK.paragraphs
+    assert "Google News" not in draft.text and "Читати російською" not in draft.text
+    assert draft.title == ENERGY_UK.title
+
+
+def test_body_selector_wins_over_trafilatura_and_may_be_xpath():
+    rules = ExtractRules(body="//aside[@class='related']")
+    draft = extract_article(page(), URL, "text/html", "uk", rules).draft
+    assert draft is None or "Уряд ухвалив" in draft.text  # the sidebar text is short
+    result = extract_article(page(), URL, "text/html", "uk", ExtractRules(body="div.nothing"))
+    assert result.draft is None and result.outcome == "empty_text"
+
+
+def test_drop_applies_before_trafilatura():
+    rules = ExtractRules(drop=("div.txt p:nth-of-type(1)",))
+    draft = extract_article(page(), URL, "text/html", "uk", rules).draft
+    assert ENERGY_UK.paragraphs[0] not in draft.text
+    assert ENERGY_UK.paragraphs[1] in draft.text
+
+
+def test_title_date_and_author_selectors_override():
+    rules = ExtractRules(title="aside.related li a", date=".article_info .time",
+                         author="//div[@class='logo']/a")
+    draft = extract_article(page(), URL, "text/html", "uk", rules).draft
+    assert draft.title == "Уряд ухвалив нове рішення щодо тарифів"
+    # "20.11.2026, 09:15" in Kyiv (UTC+2 in November)
+    assert draft.published_at == datetime(2026, 11, 20, 7, 15, tzinfo=timezone.utc)
+    assert draft.authors == ("РБК-Україна",)
+
+
+def test_rules_are_plain_data_from_the_source_file():
+    source = Source(name="r", title="R", kind="feed", url="https://www.rbc.ua/rss", language="uk",
+                    extract={"body": "article", "drop": list(RBC_DROP)},
+                    include=[r"/news/"], exclude=[r"/styler/"])
+    assert source.rules == ExtractRules(body="article", drop=RBC_DROP)
+    assert source.wants("https://www.rbc.ua/ukr/news/x.html")
+    assert not source.wants("https://www.rbc.ua/ukr/styler/news/x.html")
+    assert not source.wants("https://www.rbc.ua/ukr/travel/x.html")
+
+
+def test_layout_change_is_flagged_against_the_sources_own_baseline():
+    usual = Outcomes(pages=100, short_text=2, no_date=3, no_author=20)
+    assert quality.layout_changed(Outcomes(pages=10, no_author=2), usual) == ()
+    broken = Outcomes(pages=10, no_date=9, no_author=10)
+    assert quality.layout_changed(broken, usual) == ("date", "author")
+    assert quality.layout_changed(Outcomes(pages=2, empty_text=2), usual) == ()  # too few pages
+    never = Outcomes(pages=100, no_author=95)  # a source that never names authors
+    assert quality.layout_changed(Outcomes(pages=10, no_author=10), never) == ()
+    assert quality.fill(Outcomes(pages=4, empty_text=2, no_date=1)) == "50/50/100"
+    assert quality.fill(Outcomes()) == "-"
