@@ -69,6 +69,7 @@ def article_record(article: ArticleView) -> dict[str, Any]:
         "categories": article.categories,
         "tags": article.tags,
         "text": article.text,
+        "html": article.html,
         "content_hash": article.content_hash,
         "provenance": [
             {"kind": link.kind, "url": link.url, "label": link.label}

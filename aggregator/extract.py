@@ -15,11 +15,13 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 from trafilatura import bare_extraction
+from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.meta import reset_caches
 from trafilatura.settings import Extractor
 
 from aggregator.dates import parse_loose, parse_timestamp
 from aggregator.encoding import decode_html
+from aggregator.sanitize import safe_html
 from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
 from aggregator.selectors import block_text, drop, select, text_of
 
@@ -154,6 +156,18 @@ def _rule_overrides(tree, rules: ExtractRules) -> dict:
     return {key: value for key, value in out.items() if value}
 
 
+def _main_html(tree, rules: ExtractRules, doc, url: str) -> str | None:
+    """The main content as safe HTML: the body selector's elements, else trafilatura's tree."""
+    if rules.body:
+        parts = [lxml_html.tostring(m, encoding="unicode") for m in select(tree, rules.body)
+                 if not isinstance(m, str)]
+    elif doc is not None and doc.body is not None:
+        parts = [lxml_html.tostring(convert_to_html(doc.body), encoding="unicode")]
+    else:
+        return None
+    return safe_html("".join(parts), url)
+
+
 def _rule_body(tree, rules: ExtractRules) -> str | None:
     """The text of the body selector's matches, or None when the source has no body rule."""
     if not rules.body:
@@ -211,6 +225,7 @@ def extract_article(
         sitename=(doc and doc.sitename) or None,
         alternates=facts["alternates"],
         links=_body_links(tree, url, main),
+        html=_main_html(tree, rules, doc, url),
     )
     return ExtractionResult(draft)
 

@@ -176,6 +176,7 @@ class ArticleDraft:
     alternates: tuple[tuple[str, str], ...] = ()  # (hreflang, url)
     links: tuple[tuple[str, str], ...] = ()  # (url, anchor text) to other sites, in the body
     fingerprint: Fingerprint | None = None  # computed in the extraction worker
+    html: str | None = None  # the main content as sanitised HTML (aggregator/sanitize.py)
 
 
 @dataclass(frozen=True)

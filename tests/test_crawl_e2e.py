@@ -119,6 +119,7 @@ def test_crawl_stores_every_article_once_and_exports_them(site, workspace):
                 "published_at", "fetched_at", "authors"):
         assert energy[key], key
     assert energy["source"] == "rbc-ukr"
+    assert stories.ENERGY_UK.paragraphs[1] in energy["html"] and "<p>" in energy["html"]
     assert energy["published_at"] == "2026-11-20T07:15:00Z"
     kinds = {(p["kind"], p["url"]) for p in energy["provenance"]}
     assert ("original", site.url("/ukr/news/energy-uk.html")) in kinds

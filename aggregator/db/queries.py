@@ -87,6 +87,7 @@ class ArticleView:
     tags: list[str]
     text: str
     content_hash: str
+    html: str | None = None
     provenance: list[LinkView] = field(default_factory=list)
     story: StoryFacts = field(default_factory=StoryFacts)
     screenshot: ScreenshotView | None = None
@@ -116,6 +117,7 @@ def _view(article: Article, source: Source, links: list[LinkView],
         language=article.language, description=article.description,
         image_url=article.image_url, categories=list(article.categories or []),
         tags=list(article.tags or []), text=article.text, content_hash=article.content_hash,
+        html=article.html,
         provenance=links, story=story, screenshot=shot,
     )
 

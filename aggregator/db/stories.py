@@ -180,6 +180,7 @@ def _apply(row: Article, fetch_id: int, draft: records.ArticleDraft, canonical: 
     row.categories = list(draft.categories)
     row.tags = list(draft.tags)
     row.text = draft.text
+    row.html = draft.html
     row.content_hash = fp.content_hash
     row.fetched_at = fetched_at
     row.last_seen_at = utcnow()

@@ -1,0 +1,38 @@
+"""HTML kept for downstream rendering carries no script, handler or javascript: URL."""
+
+from __future__ import annotations
+
+from aggregator.extract import extract_article
+from aggregator.sanitize import safe_html
+from tests.newssite import article_page
+from tests.stories import BRIDGE
+
+HOSTILE = """<p onclick="steal()">Перший абзац <a href="javascript:alert(1)">посилання</a>
+<a href="/ukr/news/other.html" onmouseover="x()">інша новина</a></p>
+<script>document.cookie</script><style>p{}</style><iframe src="http://127.0.0.1/ad"></iframe>
+<p style="color:red">Другий <img src="data:image/png;base64,AAAA" onerror="x()"> абзац
+<img src="/img/photo.jpg"></p><form action="/x"><input name="q"></form>"""
+
+
+def test_safe_html_keeps_text_and_web_links_only():
+    html = safe_html(HOSTILE, "http://127.0.0.1/ukr/news/bridge.html")
+    lowered = html.lower()
+    for banned in ("script", "onclick", "onmouseover", "onerror", "javascript:", "style",
+                   "iframe", "<form", "<input", "data:image"):
+        assert banned not in lowered, banned
+    assert "Перший абзац" in html and "Другий" in html
+    assert 'href="http://127.0.0.1/ukr/news/other.html"' in html
+    assert 'src="http://127.0.0.1/img/photo.jpg"' in html
+    assert safe_html("<script>x()</script>", "http://127.0.0.1/") is None
+
+
+def test_extracted_article_html_is_sanitised():
+    url = "http://127.0.0.1/ukr/news/bridge.html"
+    page = article_page(BRIDGE, url).decode().replace(
+        f"<p>{BRIDGE.paragraphs[0]}</p>",
+        f'<p onclick="steal()">{BRIDGE.paragraphs[0]} <a href="javascript:alert(1)">тут</a></p>'
+        "<script>alert('x')</script>")
+    draft = extract_article(page.encode(), url, "text/html").draft
+    assert BRIDGE.paragraphs[1] in draft.html
+    assert "onclick" not in draft.html and "javascript:" not in draft.html
+    assert "<script" not in draft.html
