@@ -116,6 +116,8 @@ class ExtractionResult:
 
     draft: ArticleDraft | None
     failure: str | None = None
+    extract_seconds: float = 0.0  # measured in the worker
+    dedup_seconds: float = 0.0
 
 
 @dataclass

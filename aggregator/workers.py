@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import multiprocessing
+import time
 from concurrent.futures import ProcessPoolExecutor
 
+from aggregator import metrics
 from aggregator.dedup import fingerprint
 from aggregator.extract import extract_article
 from aggregator.records import ExtractionResult
@@ -22,11 +24,14 @@ def extract_and_fingerprint(
     body: bytes, url: str, content_type: str | None, language: str | None
 ) -> ExtractionResult:
     """Extraction plus the MinHash fingerprint: both CPU-bound, both in the worker process."""
+    started = time.perf_counter()
     result = extract_article(body, url, content_type, language)
+    extracted = time.perf_counter()
     if result.draft is None:
-        return result
+        return dataclasses.replace(result, extract_seconds=extracted - started)
     draft = dataclasses.replace(result.draft, fingerprint=fingerprint(result.draft.text))
-    return ExtractionResult(draft)
+    return ExtractionResult(draft, extract_seconds=extracted - started,
+                            dedup_seconds=time.perf_counter() - extracted)
 
 
 class ExtractionPool:
@@ -41,9 +46,13 @@ class ExtractionPool:
         self, body: bytes, url: str, content_type: str | None, language: str | None
     ) -> ExtractionResult:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
+        result = await loop.run_in_executor(
             self._executor, extract_and_fingerprint, body, url, content_type, language
         )
+        metrics.STAGE_SECONDS.labels("extract").observe(result.extract_seconds)
+        if result.draft is not None:
+            metrics.STAGE_SECONDS.labels("dedup").observe(result.dedup_seconds)
+        return result
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

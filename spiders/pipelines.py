@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from scrapy.crawler import Crawler
 
@@ -22,11 +23,15 @@ class StorePipeline:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         run = item.run
+        if item.fetch.duration_ms is not None:
+            metrics.STAGE_SECONDS.labels("fetch").observe(item.fetch.duration_ms / 1000)
         try:
+            started = time.perf_counter()
             stored = self.crawler.spider.ingestor.store_article(
                 run.source, run.source_id, item.entry_ids, item.entry, item.fetch, item.draft,
                 item.raw,
             )
+            metrics.STAGE_SECONDS.labels("store").observe(time.perf_counter() - started)
         except Exception:
             # The entry stays pending (no attempt is charged): the next crawl fetches it again.
             run.summary.failed += 1
