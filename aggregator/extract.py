@@ -34,6 +34,7 @@ _RESET_EVERY = 1000
 MIN_TEXT_CHARS = 50
 # A byline or dateline of digits and separators only, e.g. "20.11.2026, 09:15".
 _DATELINE = re.compile(r"^[\d\s.:,/-]{6,25}$")
+_ABSOLUTE = re.compile(r"(?i)(https?:|//)")
 _calls = 0
 
 
@@ -62,8 +63,8 @@ def parse_timestamp(value: str | None) -> datetime | None:
 def guess_language(text: str) -> str | None:
     """Tell Ukrainian from Russian by the letters only one of them has; None if undecided."""
     sample = text[:5000]
-    uk = sum(ch in _UK_ONLY for ch in sample)
-    ru = sum(ch in _RU_ONLY for ch in sample)
+    uk = sum(map(sample.count, _UK_ONLY))
+    ru = sum(map(sample.count, _RU_ONLY))
     if uk + ru < 5:
         return None
     if uk >= 3 * ru:
@@ -137,7 +138,10 @@ def _body_links(tree, url: str, text: str) -> tuple[tuple[str, str], ...]:
     flat = " ".join(text.split())
     links = {}
     for anchor in tree.xpath("//p//a[@href] | //blockquote//a[@href] | //li//a[@href]"):
-        href = urljoin(url, anchor.get("href").strip())
+        href = anchor.get("href").strip()
+        if not _ABSOLUTE.match(href):
+            continue  # a relative link stays on the page's host: no need to resolve it
+        href = urljoin(url, href)
         parts = urlsplit(href)
         if parts.scheme not in ("http", "https") or parts.netloc.lower() == host:
             continue

@@ -1,13 +1,17 @@
-"""Item pipeline: hands each extracted article to `aggregator.ingest`, counting the outcome."""
+"""Item pipeline: hands each extracted article to `aggregator.ingest` through the batch
+writer (a thread, so the reactor never waits on the database), counting the outcome. The run
+is released only once its article is stored."""
 
 from __future__ import annotations
 
 import logging
-import time
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 
 from aggregator import metrics
+from aggregator.ingest import Arrival
+from aggregator.writer import BatchWriter
 from spiders.items import ArticleItem
 
 log = logging.getLogger(__name__)
@@ -16,22 +20,28 @@ log = logging.getLogger(__name__)
 class StorePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self.writer: BatchWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
+        return pipeline
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
         run = item.run
+        if self.writer is None:
+            self.writer = BatchWriter(self.crawler.spider.ingestor.store_articles)
         if item.fetch.duration_ms is not None:
             metrics.STAGE_SECONDS.labels("fetch").observe(item.fetch.duration_ms / 1000)
         try:
-            started = time.perf_counter()
-            stored = self.crawler.spider.ingestor.store_article(
+            stored = await self.writer.submit(Arrival(
                 run.source, run.source_id, item.entry_ids, item.entry, item.fetch, item.draft,
-                item.raw,
-            )
-            metrics.STAGE_SECONDS.labels("store").observe(time.perf_counter() - started)
+                item.raw))
         except Exception:
             # The entry stays pending (no attempt is charged): the next crawl fetches it again.
             run.summary.failed += 1
