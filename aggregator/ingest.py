@@ -249,17 +249,14 @@ class Ingestor:
         """After the commit: the articles are stored whatever happens to their WARC records."""
         if not pages or self.archive is None:
             return
-        saved = []
-        for raw, fetch_id in pages:
-            pointer, error = None, None
-            try:
-                pointer = self.archive.write(raw)
-            except OSError as exc:
-                error = f"WARC write failed: {exc}"
-                log.error(error, extra={"url": raw.url})
-            saved.append((fetch_id, pointer, error))
+        try:
+            saved = [(p, None) for p in self.archive.write_all([raw for raw, _ in pages])]
+        except OSError as exc:
+            error = f"WARC write failed: {exc}"
+            log.error(error, extra={"url": pages[0][0].url})
+            saved = [(None, error)] * len(pages)
         with self.db.session() as session:
-            for fetch_id, pointer, error in saved:
+            for (_, fetch_id), (pointer, error) in zip(pages, saved):
                 stories.save_warc(session, fetch_id, pointer, error)
 
     def page_failed(
