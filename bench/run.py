@@ -35,7 +35,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 PG_ADMIN_URL = os.environ.get(
     "AGGREGATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BENCH_SETTINGS = {"download_delay": 0, "autothrottle": False, "obey_robots": False,
-                  "concurrency": 32, "per_host_concurrency": 32, "http_port": 0}
+                  "concurrency": 32, "per_host_concurrency": 32, "max_concurrent_crawls": 8,
+                  "http_port": 0}
 MB = 2**20
 
 
@@ -155,6 +156,7 @@ def main() -> None:
                         choices=["sqlite", "postgres"])
     parser.add_argument("--sample", type=int, default=400, help="pages for floor and peer")
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0: cores)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args()
 
     pages = peers.sample_pages(args.sites, args.articles, args.sample)
@@ -173,10 +175,10 @@ def main() -> None:
     first = next((r for r in report["runs"] if r["database"] == "sqlite"), report["runs"][0])
     report["ours_over_floor"] = _ratio(first["articles_per_s"], report["floor"])
     report["ours_over_peer"] = _ratio(first["articles_per_s"], report["peer"])
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
     print_table(report)
-    print(f"written {RESULTS}")
+    print(f"written {args.out}")
 
 
 if __name__ == "__main__":
