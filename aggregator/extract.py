@@ -37,6 +37,7 @@ _DATELINE = re.compile(r"^[\d\s.:,/-]{6,25}$")
 # A dateline followed by a short byline, as a body selector keeps it: "20.11.2026, 09:15 Name".
 _BYLINE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}\b.{0,60}$")
 _NO_RULES = ExtractRules()
+_ABSOLUTE = re.compile(r"(?i)(https?:|//)")
 _calls = 0
 
 
@@ -48,8 +49,8 @@ def _options() -> Extractor:
 def guess_language(text: str) -> str | None:
     """Tell Ukrainian from Russian by the letters only one of them has; None if undecided."""
     sample = text[:5000]
-    uk = sum(ch in _UK_ONLY for ch in sample)
-    ru = sum(ch in _RU_ONLY for ch in sample)
+    uk = sum(map(sample.count, _UK_ONLY))
+    ru = sum(map(sample.count, _RU_ONLY))
     if uk + ru < 5:
         return None
     if uk >= 3 * ru:
@@ -124,7 +125,10 @@ def _body_links(tree, url: str, text: str) -> tuple[tuple[str, str], ...]:
     flat = " ".join(text.split())
     links = {}
     for anchor in tree.xpath("//p//a[@href] | //blockquote//a[@href] | //li//a[@href]"):
-        href = urljoin(url, anchor.get("href").strip())
+        href = anchor.get("href").strip()
+        if not _ABSOLUTE.match(href):
+            continue  # a relative link stays on the page's host: no need to resolve it
+        href = urljoin(url, href)
         parts = urlsplit(href)
         if parts.scheme not in ("http", "https") or parts.netloc.lower() == host:
             continue

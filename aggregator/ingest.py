@@ -3,8 +3,9 @@
 feed: record fetch -> record entries (canonical links) -> choose what to fetch
 article: fill gaps from the feed -> canonical URL -> fingerprint -> cites
   -> same article in its source? revision : place in a story (URL, hash, MinHash, edition)
-  -> store with provenance and choose the story's primary (one transaction)
-  -> index the signature -> archive the raw response (WARC; a failure is recorded, not fatal)
+  -> store with provenance, choose the story's primary, index the signature
+     (one transaction per batch of articles)
+  -> archive the raw responses (WARC; a failure is recorded, not fatal)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from aggregator import dedup, provenance, quality, records, urls
 from aggregator.archive import WarcArchive
@@ -69,6 +71,18 @@ def _member(row: stories.MemberRow) -> dedup.StoryMember:
         row.first_seen_at, row.published_at, cites,
         frozenset(urls.registered_domain(u) for u in row.cites),
     )
+
+
+class Arrival(NamedTuple):
+    """An extracted article as the spider hands it over, with what it came from."""
+
+    source: Source
+    source_id: int
+    entry_ids: list[int]
+    entry: records.FeedEntry | None
+    fetch: records.FetchRecord
+    draft: records.ArticleDraft
+    raw: records.RawPage | None = None
 
 
 class Ingestor:
@@ -146,41 +160,70 @@ class Ingestor:
         draft: records.ArticleDraft,
         raw: records.RawPage | None = None,
     ) -> stories.StoredArticle:
-        outcome = quality.of_draft(draft, source.language)
-        draft = fill_from_feed(draft, entry)
-        canonical = choose_canonical(draft.url, draft.canonical_url, source.allowed_domains)
+        article = Arrival(source, source_id, entry_ids, entry, fetch, draft, raw)
+        outcome = self.store_articles([article])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def store_articles(self, batch: list[Arrival]) -> list[stories.StoredArticle | Exception]:
+        """Store a batch in one transaction, then archive each. If the transaction fails, the
+        index is reloaded and each article is stored on its own, so a bad one fails alone."""
+        try:
+            with self.db.session() as session:
+                done = [self._store(session, a) for a in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                self._reload_index()
+                return [exc]
+            log.warning("batch of %d articles failed (%s); storing them one by one", len(batch),
+                        exc)
+            self._reload_index()
+            return [outcome for a in batch for outcome in self.store_articles([a])]
+        self._archive([(a.raw, fetch_id) for a, (_, fetch_id) in zip(batch, done)
+                       if a.raw is not None])
+        return [stored for stored, _ in done]
+
+    def _store(self, session, a: Arrival) -> tuple[stories.StoredArticle, int]:
+        """One article's steps inside the batch's transaction; its signature is indexed at
+        once, so later articles of the same batch find it."""
+        outcome = quality.of_draft(a.draft, a.source.language)  # before the feed fills gaps
+        draft = fill_from_feed(a.draft, a.entry)
+        canonical = choose_canonical(draft.url, draft.canonical_url, a.source.allowed_domains)
         fp = draft.fingerprint or dedup.fingerprint(draft.text)
         cites = provenance.cited_sources(draft.text, draft.title, draft.links, draft.url,
-                                         (source.title, draft.sitename))
-        guid = entry.guid if entry else None
-        with self.db.session() as session:
-            fetch_id = store.add_fetch(session, source_id, fetch)
-            known = stories.find_in_source(session, source_id, draft.url, canonical, guid)
-            if known is not None:
-                stored = stories.revise_article(session, known, fetch_id, entry_ids, draft,
-                                                canonical, fp, fetch.fetched_at)
-            else:
-                stored = stories.insert_article(
-                    session, source_id, fetch_id, entry_ids, draft, canonical, guid, fp,
-                    urls.edition_key(canonical), self._place(session, draft, canonical, fp),
-                    fetch.fetched_at,
-                )
-            store.add_links(session, stored.id,
-                            provenance_links(source, draft, canonical, entry, cites))
-            if stored.created and self.screenshots and source.screenshots:
-                store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
-            quality_db.count(session, source_id, fetch.fetched_at.astimezone(timezone.utc).date(),
-                             outcome)
-            members = [_member(m) for m in stories.story_members(session, stored.story_id)]
-            stories.set_primary(session, stored.story_id, dedup.choose_primary(members))
+                                         (a.source.title, draft.sitename))
+        guid = a.entry.guid if a.entry else None
+        fetch_id = store.add_fetch(session, a.source_id, a.fetch)
+        known = stories.find_in_source(session, a.source_id, draft.url, canonical, guid)
+        if known is not None:
+            stored = stories.revise_article(session, known, fetch_id, a.entry_ids, draft,
+                                            canonical, fp, a.fetch.fetched_at)
+        else:
+            stored = stories.insert_article(
+                session, a.source_id, fetch_id, a.entry_ids, draft, canonical, guid, fp,
+                urls.edition_key(canonical), self._place(session, draft, canonical, fp),
+                a.fetch.fetched_at,
+            )
+        store.add_links(session, stored.id,
+                        provenance_links(a.source, draft, canonical, a.entry, cites))
+        if stored.created and self.screenshots and a.source.screenshots:
+            store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
+        quality_db.count(session, a.source_id, a.fetch.fetched_at.astimezone(timezone.utc).date(),
+                         outcome)
+        members = [_member(m) for m in stories.story_members(session, stored.story_id)]
+        stories.set_primary(session, stored.story_id, dedup.choose_primary(members))
         if stored.created or stored.revised:
             self.index.add(stored.id, fp)
-        if raw is not None and self.archive is not None:
-            self._archive(fetch_id, raw)
         log.info("stored article %s %s (story %s%s)", stored.id, draft.url, stored.story_id,
                  ", revised" if stored.revised else "",
-                 extra={"source": source.name, "url": draft.url})
-        return stored
+                 extra={"source": a.source.name, "url": draft.url})
+        return stored, fetch_id
+
+    def _reload_index(self) -> None:
+        """After a rollback the index may hold signatures that were never stored."""
+        self.index = dedup.NearIndex()
+        self.load_index()
 
     def _place(self, session, draft: records.ArticleDraft, canonical: str,
                fp: records.Fingerprint) -> stories.Placement:
@@ -208,16 +251,19 @@ class Ingestor:
         others = tuple(dict.fromkeys(s for s, _, _ in found if s != story))
         return stories.Placement(story, kind, score, others)
 
-    def _archive(self, fetch_id: int, raw: records.RawPage) -> None:
-        """After the commit: the article is stored whatever happens to its WARC record."""
-        pointer, error = None, None
+    def _archive(self, pages: list[tuple[records.RawPage, int]]) -> None:
+        """After the commit: the articles are stored whatever happens to their WARC records."""
+        if not pages or self.archive is None:
+            return
         try:
-            pointer = self.archive.write(raw)
+            saved = [(p, None) for p in self.archive.write_all([raw for raw, _ in pages])]
         except OSError as exc:
             error = f"WARC write failed: {exc}"
-            log.error(error, extra={"url": raw.url})
+            log.error(error, extra={"url": pages[0][0].url})
+            saved = [(None, error)] * len(pages)
         with self.db.session() as session:
-            stories.save_warc(session, fetch_id, pointer, error)
+            for (_, fetch_id), (pointer, error) in zip(pages, saved):
+                stories.save_warc(session, fetch_id, pointer, error)
 
     def page_failed(
         self, source_id: int, entry_ids: list[int], reason: str,

@@ -23,6 +23,10 @@ CRAWL_SECONDS = Histogram("aggregator_crawl_duration_seconds", "Duration of one 
 SCHEDULER_LAG = Histogram("aggregator_scheduler_lag_seconds",
                           "Delay between a crawl's due time and its start.", registry=REGISTRY,
                           buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300))
+STAGE_SECONDS = Histogram("aggregator_stage_seconds",
+                          "Time one article spends in a stage: fetch, extract, dedup, store.",
+                          ["stage"], registry=REGISTRY,
+                          buckets=tuple(round(0.0005 * 1.25 ** n, 6) for n in range(47)))
 CRAWLS_RUNNING = Gauge("aggregator_crawls_running", "Crawls in progress.", registry=REGISTRY)
 SOURCE_FAILURES = Gauge("aggregator_source_consecutive_failures",
                         "Failed crawls in a row, per source.", ["source"], registry=REGISTRY)

@@ -186,6 +186,8 @@ class ExtractionResult:
     draft: ArticleDraft | None
     failure: str | None = None
     outcome: str | None = None  # quality counter of a failure: "empty_text" | "short_text"
+    extract_seconds: float = 0.0  # measured in the worker
+    dedup_seconds: float = 0.0
 
 
 @dataclass

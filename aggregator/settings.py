@@ -135,7 +135,7 @@ class Settings(BaseSettings):
         0, ge=0, le=64, description="Processes for extraction; 0 means one per CPU core."
     )
     max_concurrent_crawls: int = Field(
-        4, ge=1, le=256, description="Sources crawled at the same time by the daemon."
+        4, ge=1, le=256, description="Sources crawled at the same time (daemon and `crawl`)."
     )
     max_backoff: float = Field(
         6 * 3600, ge=1, description="Longest wait, in seconds, after repeated failures of a source."

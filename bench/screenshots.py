@@ -24,48 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aggregator.db.migrate import upgrade  # noqa: E402
 from aggregator.screenshots import ScreenshotWorker  # noqa: E402
 from aggregator.settings import Settings  # noqa: E402
+from bench.procmem import tree_memory  # noqa: E402
 from tests import stories  # noqa: E402
 from tests.httpsite import Site  # noqa: E402
 from tests.newssite import article_page  # noqa: E402
 from tests.test_screenshots import make_source, store  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "screenshots.json"
-PAGE_SIZE = 4096
-
-
-def _pss(pid: int) -> int:
-    """Proportional set size: shared pages split between their users, so sums do not inflate."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def tree_memory(root: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes of `root` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)  # fields[1] is the parent pid
-        rss[pid] = int(fields[21]) * PAGE_SIZE  # resident pages
-    total_rss = total_pss = 0
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        total_rss += rss.get(pid, 0)
-        total_pss += _pss(pid)
-        todo.extend(children.get(pid, ()))
-    return total_rss, total_pss
 
 
 class PeakSampler(threading.Thread):

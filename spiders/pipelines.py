@@ -1,4 +1,6 @@
-"""Item pipeline: hands each extracted article to `aggregator.ingest`, counting the outcome.
+"""Item pipeline: hands each extracted article to `aggregator.ingest` through the batch
+writer (a thread, so the reactor never waits on the database), counting the outcome. The run
+is released only once its article is stored.
 
 During a database outage each article waits here, retried with back-off (db/outage.py), so
 nothing fetched is lost; once `store_buffer` articles wait, the engine pauses (no new
@@ -7,13 +9,15 @@ downloads, those in flight still land here) until writes work again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 
 from aggregator import metrics
-from aggregator.db.outage import retry_write
+from aggregator.db.outage import retry_async
+from aggregator.ingest import Arrival
+from aggregator.writer import BatchWriter
 from spiders.items import ArticleItem
 
 log = logging.getLogger(__name__)
@@ -25,22 +29,31 @@ class StorePipeline:
         self.capacity = crawler.settings.getint("AGGREGATOR_STORE_BUFFER", 200)
         self.max_delay = crawler.settings.getfloat("AGGREGATOR_DB_RETRY_MAX_DELAY", 30.0)
         self.held = 0
-        self._one_at_a_time = asyncio.Lock()  # stories and the LSH index see one article at once
+        self.writer: BatchWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
+        return pipeline
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         run = item.run
         spider = self.crawler.spider
+        if self.writer is None:
+            self.writer = BatchWriter(spider.ingestor.store_articles)
+        if item.fetch.duration_ms is not None:
+            metrics.STAGE_SECONDS.labels("fetch").observe(item.fetch.duration_ms / 1000)
+        arrival = Arrival(run.source, run.source_id, item.entry_ids, item.entry, item.fetch,
+                          item.draft, item.raw)
         self._hold(+1)
         try:
-            async with self._one_at_a_time:
-                stored = await retry_write(spider.outage, lambda: spider.ingestor.store_article(
-                    run.source, run.source_id, item.entry_ids, item.entry, item.fetch,
-                    item.draft, item.raw,
-                ), self.max_delay)
+            stored = await retry_async(spider.outage, lambda: self.writer.submit(arrival),
+                                       self.max_delay)
         except Exception:
             # The entry stays pending (no attempt is charged): the next crawl fetches it again.
             run.summary.failed += 1

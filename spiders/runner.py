@@ -124,17 +124,24 @@ async def _report_progress(collector: Collector) -> None:
 
 def crawl_once(settings: Settings, sources: list[Source],
                backfill: Backfill | None = None) -> list[CrawlSummary]:
-    """Crawl (or backfill) every source once, concurrently; SIGINT/SIGTERM stop taking new
-    work."""
+    """Crawl (or backfill) every source once, `max_concurrent_crawls` at a time (so the
+    requests queued stay bounded however many sources there are); SIGINT/SIGTERM stop taking
+    new work."""
     import signal
 
     async def main(collector: Collector) -> list[CrawlSummary]:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, collector.spider.stop_taking_work)
+        slots = asyncio.Semaphore(settings.max_concurrent_crawls)
+
+        async def crawl(source: Source) -> CrawlSummary:
+            async with slots:
+                return await collector.crawl(source, backfill)
+
         progress = asyncio.create_task(_report_progress(collector))
         try:
-            return list(await asyncio.gather(*(collector.crawl(s, backfill) for s in sources)))
+            return list(await asyncio.gather(*(crawl(s) for s in sources)))
         finally:
             progress.cancel()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -63,12 +63,18 @@ async def retry_write(outage: Outage, write: Callable[[], T], max_delay: float) 
     """Run `write` (one whole transaction) until it succeeds or fails for another reason.
     Each attempt runs in a thread: a locked SQLite file blocks for its busy timeout, and the
     reactor (and /healthz) must go on meanwhile."""
+    return await retry_async(outage, lambda: asyncio.to_thread(write), max_delay)
+
+
+async def retry_async(outage: Outage, attempt: Callable[[], Awaitable[T]], max_delay: float) -> T:
+    """Await `attempt()` (a write done elsewhere, e.g. by the batch writer's thread) until it
+    succeeds or fails for another reason than the database being away."""
     delay = FIRST_DELAY
     outage.waiting += 1
     try:
         while True:
             try:
-                result = await asyncio.to_thread(write)
+                result = await attempt()
             except Exception as exc:
                 if not transient(exc):
                     raise

@@ -1,0 +1,71 @@
+"""One ingest through the real code path, in its own process: `crawl_once` over every source
+of a config directory, then the article count, the wall time and each stage's median and p95
+(read from the `aggregator_stage_seconds` histogram) as JSON into OUT.
+
+    python -m bench.ingest CONFIG_DIR OUT
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from aggregator import metrics
+from aggregator.logs import configure
+from aggregator.settings import load_settings
+from aggregator.sources import load_sources
+from spiders.runner import crawl_once
+
+
+def quantile(buckets: list[tuple[float, float]], q: float) -> float | None:
+    """The q-quantile of a cumulative histogram [(upper bound, count)], interpolated in its
+    bucket (exact to the bucket's 25 % width)."""
+    total = buckets[-1][1]
+    if not total:
+        return None
+    rank, lower, below = q * total, 0.0, 0.0
+    for upper, count in buckets:
+        if count >= rank:
+            if upper == float("inf"):
+                return lower
+            return lower + (upper - lower) * (rank - below) / max(count - below, 1)
+        lower, below = upper, count
+    return lower
+
+
+def stage_quantiles() -> dict[str, dict[str, float | int | None]]:
+    buckets: dict[str, list[tuple[float, float]]] = {}
+    for family in metrics.STAGE_SECONDS.collect():
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                buckets.setdefault(sample.labels["stage"], []).append(
+                    (float(sample.labels["le"]), sample.value))
+    return {stage: {"count": int(b[-1][1]), "median_ms": _ms(quantile(b, 0.5)),
+                    "p95_ms": _ms(quantile(b, 0.95))} for stage, b in buckets.items()}
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
+def main(config_dir: str, out: str) -> None:
+    settings = load_settings(config_dir)
+    configure(settings.log)
+    loaded = load_sources(settings.sources_dir)
+    if loaded.problems or not loaded.sources:
+        raise SystemExit(f"invalid sources: {loaded.problems[:3]}")
+    sources = [s for s in loaded.sources if s.enabled]
+    started = time.perf_counter()
+    summaries = crawl_once(settings, sources)
+    seconds = time.perf_counter() - started
+    json.dump({"seconds": round(seconds, 2),
+               "fetched": sum(s.fetched for s in summaries),
+               "stored": sum(s.new for s in summaries),
+               "failed": sum(s.failed for s in summaries),
+               "errors": [e for s in summaries for e in s.errors][:5],
+               "stages": stage_quantiles()}, open(out, "w"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

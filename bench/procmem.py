@@ -1,0 +1,50 @@
+"""Memory of a process tree from /proc: RSS and PSS of a root and all its descendants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PAGE_SIZE = 4096
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size: shared pages split between their users, so sums do not inflate."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def process_rss(pid: int) -> int:
+    """Resident bytes of one process (0 once it is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+    except OSError:
+        return 0
+
+
+def tree_memory(root: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of `root` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)  # fields[1] is the parent pid
+        rss[pid] = int(fields[21]) * PAGE_SIZE  # resident pages
+    total_rss = total_pss = 0
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        total_rss += rss.get(pid, 0)
+        total_pss += _pss(pid)
+        todo.extend(children.get(pid, ()))
+    return total_rss, total_pss

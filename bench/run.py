@@ -1,0 +1,185 @@
+"""`make bench`: one full ingest of a loopback corpus into SQLite and PostgreSQL through the real
+code path, the floor and the peer over the same pages, and optionally the scale curve.
+
+    .venv/bin/python -m bench.run [--sites 20] [--articles 250] [--scales 1 4 16]
+                                  [--databases sqlite postgres] [--sample 400]
+
+Prints a table and writes bench/results/latest.json. Politeness is off for the loopback
+server (no delay, no AutoThrottle, no robots.txt, high per-host concurrency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import yaml
+from sqlalchemy.engine import make_url
+
+from aggregator.db.migrate import upgrade
+from bench import peers
+from bench.procmem import process_rss, tree_memory
+from bench.server import CorpusServer, throughput
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+PG_ADMIN_URL = os.environ.get(
+    "AGGREGATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BENCH_SETTINGS = {"download_delay": 0, "autothrottle": False, "obey_robots": False,
+                  "concurrency": 32, "per_host_concurrency": 32, "max_concurrent_crawls": 8,
+                  "http_port": 0}
+MB = 2**20
+
+
+class PeakSampler(threading.Thread):
+    """Peak RSS of one process, and of it with all its children, every 100 ms."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.done = pid, threading.Event()
+        self.daemon_rss = self.tree_rss = self.tree_pss = 0
+
+    def run(self) -> None:
+        while not self.done.wait(0.1):
+            rss, pss = tree_memory(self.pid)
+            self.daemon_rss = max(self.daemon_rss, process_rss(self.pid))
+            self.tree_rss, self.tree_pss = max(self.tree_rss, rss), max(self.tree_pss, pss)
+
+
+def _admin() -> psycopg.Connection:
+    url = make_url(PG_ADMIN_URL)
+    return psycopg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                           password=url.password, dbname=url.database or "postgres",
+                           autocommit=True)
+
+
+def _database(kind: str, workdir: Path) -> tuple[str, str | None]:
+    """A fresh, migrated database: (URL, PostgreSQL name to drop afterwards)."""
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.db'}"
+        upgrade(url)
+        return url, None
+    name = f"aggbench_{uuid.uuid4().hex[:10]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url, name
+
+
+def _database_bytes(kind: str, workdir: Path, name: str | None) -> int:
+    if kind == "sqlite":
+        return sum(p.stat().st_size for p in workdir.glob("bench.db*"))
+    with _admin() as admin:
+        return admin.execute("SELECT pg_database_size(%s)", (name,)).fetchone()[0]
+
+
+def ingest(server: CorpusServer, kind: str, workers: int) -> dict:
+    """One ingest of the whole corpus into a fresh `kind` database, in a child process."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+    url, pg_name = _database(kind, workdir)
+    config = workdir / "config"
+    (config / "sources").mkdir(parents=True)
+    settings = {**BENCH_SETTINGS, "data_dir": str(workdir / "data"), "database_url": url,
+                "extract_workers": workers}
+    (config / "aggregator.yaml").write_text(yaml.safe_dump(settings))
+    for name, feed_url in server.feed_urls():
+        (config / "sources" / f"{name}.yaml").write_text(yaml.safe_dump({
+            "name": name, "title": name, "kind": "feed", "url": feed_url, "language": "uk",
+            "schedule": {"every": "1h"}, "allowed_domains": ["127.0.0.1"],
+            "allow_private_addresses": True}))
+    out = workdir / "ingest.json"
+    with open(workdir / "ingest.log", "w") as log:
+        child = subprocess.Popen([sys.executable, "-m", "bench.ingest", str(config), str(out)],
+                                 stderr=log, cwd=Path(__file__).resolve().parents[1])
+        sampler = PeakSampler(child.pid)
+        sampler.start()
+        child.wait()
+        sampler.done.set()
+        sampler.join()
+    if child.returncode:
+        raise SystemExit(f"ingest into {kind} failed: see {workdir / 'ingest.log'}")
+    result = json.loads(out.read_text())
+    stored = max(result["stored"], 1)
+    result.update(
+        database=kind, articles_per_s=round(result["stored"] / result["seconds"], 2),
+        peak_daemon_rss_mb=round(sampler.daemon_rss / MB, 1),
+        peak_tree_rss_mb=round(sampler.tree_rss / MB, 1),
+        peak_tree_pss_mb=round(sampler.tree_pss / MB, 1),
+        db_bytes_per_1000=int(_database_bytes(kind, workdir, pg_name) / stored * 1000),
+        warc_bytes_per_1000=int(sum(p.stat().st_size for p in (workdir / "data").rglob("*.warc*"))
+                                / stored * 1000))
+    if pg_name:
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    shutil.rmtree(workdir)
+    return result
+
+
+def _ratio(ours: float, theirs: dict | None) -> float | None:
+    return round(ours / theirs["articles_per_s"], 2) if theirs else None
+
+
+def print_table(report: dict) -> None:
+    print(f"{'scale':>5} {'db':<8} {'articles':>8} {'seconds':>8} {'art/s':>7} "
+          f"{'daemon MB':>9} {'tree MB':>8} {'DB KB/1k':>9}   stage median/p95 ms")
+    for run in report["runs"]:
+        stages = "  ".join(f"{name} {s['median_ms']}/{s['p95_ms']}"
+                           for name, s in sorted(run["stages"].items()))
+        print(f"{run['scale']:>4}x {run['database']:<8} {run['stored']:>8} {run['seconds']:>8} "
+              f"{run['articles_per_s']:>7} {run['peak_daemon_rss_mb']:>9} "
+              f"{run['peak_tree_rss_mb']:>8} {run['db_bytes_per_1000'] // 1024:>9}   {stages}")
+    for name in ("floor", "peer"):
+        if report[name]:
+            print(f"{name}: {report[name]['articles_per_s']} articles/s over "
+                  f"{report[name]['pages']} pages ({report[name]['empty']} empty)")
+    print(f"ours/floor {report['ours_over_floor']}  ours/peer {report['ours_over_peer']}  "
+          f"(SQLite, {report['runs'][0]['scale']}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=20, help="sites (S)")
+    parser.add_argument("--articles", type=int, default=250, help="articles per site (N)")
+    parser.add_argument("--scales", type=int, nargs="+", default=[1],
+                        help="multipliers of N for the scale curve, e.g. 1 4 16")
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgres"],
+                        choices=["sqlite", "postgres"])
+    parser.add_argument("--sample", type=int, default=400, help="pages for floor and peer")
+    parser.add_argument("--workers", type=int, default=0, help="extraction processes (0: cores)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
+    args = parser.parse_args()
+
+    pages = peers.sample_pages(args.sites, args.articles, args.sample)
+    report = {"sites": args.sites, "articles": args.articles, "cpus": os.cpu_count(),
+              "floor": peers.floor(pages), "peer": peers.news_please(pages[:args.sample // 4]),
+              "runs": []}
+    del pages
+    for scale in args.scales:
+        with CorpusServer(args.sites, args.articles * scale) as server:
+            if not report.get("server_pages_per_s"):
+                report["server_pages_per_s"] = round(throughput(server, pages=500))
+            for kind in args.databases:
+                started = time.strftime("%H:%M:%S")
+                print(f"{started} ingest {scale}x into {kind} ...", flush=True)
+                report["runs"].append({"scale": scale, **ingest(server, kind, args.workers)})
+    first = next((r for r in report["runs"] if r["database"] == "sqlite"), report["runs"][0])
+    report["ours_over_floor"] = _ratio(first["articles_per_s"], report["floor"])
+    report["ours_over_peer"] = _ratio(first["articles_per_s"], report["peer"])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print_table(report)
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()

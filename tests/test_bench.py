@@ -1,0 +1,28 @@
+"""Smoke test of the benchmark harness on a tiny corpus: it runs and reports every figure.
+(Speed itself is measured by `make bench`, never asserted here.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_harness_reports_every_figure(tmp_path):
+    out = tmp_path / "latest.json"
+    subprocess.run([sys.executable, "-m", "bench.run", "--sites", "2", "--articles", "5",
+                    "--sample", "4", "--databases", "sqlite", "--out", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=240)
+    report = json.loads(out.read_text())
+    assert report["floor"]["articles_per_s"] > 0
+    assert {"ours_over_floor", "ours_over_peer", "server_pages_per_s"} <= report.keys()
+    (run,) = report["runs"]
+    assert run["stored"] == 10 and run["failed"] == 0
+    for key in ("articles_per_s", "peak_daemon_rss_mb", "peak_tree_rss_mb", "db_bytes_per_1000"):
+        assert run[key] > 0
+    assert {"fetch", "extract", "dedup", "store"} <= run["stages"].keys()
+    assert all(s["median_ms"] is not None and s["p95_ms"] is not None
+               for s in run["stages"].values())
