@@ -9,31 +9,10 @@ import click
 
 from aggregator import logs
 from aggregator.errors import AggregatorError
-from aggregator.settings import Settings, load_settings
+from aggregator.cli_context import database_of, parse_since, settings_of
+from aggregator.cli_screenshots import describe_shot, screenshots
+from aggregator.settings import load_settings
 from aggregator.sources import load_sources
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.obj["settings"]
-
-
-def _parse_since(_ctx, _param, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO-8601 date or timestamp") from exc
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def _database(ctx: click.Context):
-    from aggregator.db.engine import Database
-    from aggregator.db.migrate import require_current
-
-    db = Database(_settings(ctx).effective_database_url)
-    require_current(db.engine)
-    return db
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,7 +34,7 @@ def run(ctx: click.Context) -> None:
     """Run the daemon: crawl every enabled source on its schedule until stopped."""
     from aggregator import daemon
 
-    sys.exit(daemon.run(_settings(ctx)))
+    sys.exit(daemon.run(settings_of(ctx)))
 
 
 @cli.command()
@@ -64,7 +43,7 @@ def run(ctx: click.Context) -> None:
 @click.pass_context
 def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
     """Crawl the named sources once, print a summary and exit (1 if a feed failed)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if crawl_all:
         chosen = [s for s in load_sources(settings.sources_dir).sources if s.enabled]
     elif not names:
@@ -80,7 +59,7 @@ def crawl(ctx: click.Context, names: tuple[str, ...], crawl_all: bool) -> None:
 
 def _named(ctx: click.Context, names) -> list:
     """The valid sources of those names; a usage error (with the files' problems) if any is not."""
-    loaded = load_sources(_settings(ctx).sources_dir)
+    loaded = load_sources(settings_of(ctx).sources_dir)
     unknown = [n for n in names if loaded.by_name(n) is None]
     if unknown:
         for problem in loaded.problems:
@@ -104,9 +83,9 @@ def _print_summaries(summaries, seconds: float) -> None:
 
 @cli.command()
 @click.argument("name")
-@click.option("--since", callback=_parse_since, required=True, metavar="DATE",
+@click.option("--since", callback=parse_since, required=True, metavar="DATE",
               help="Oldest publication date wanted (ISO-8601; UTC if no zone).")
-@click.option("--until", callback=_parse_since, metavar="DATE",
+@click.option("--until", callback=parse_since, metavar="DATE",
               help="Only entries published before this date.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Sitemap or listing pages walked in this run; the rest stay planned.")
@@ -122,8 +101,8 @@ def backfill(ctx: click.Context, name: str, since: datetime, until: datetime | N
     if source.kind == "feed":
         raise click.UsageError(f"{name} is a feed: feeds keep no archive to walk back through")
     started = datetime.now(timezone.utc)
-    summaries = crawl_once(_settings(ctx), [source], Backfill(since, until, limit))
-    with _database(ctx).session() as session:
+    summaries = crawl_once(settings_of(ctx), [source], Backfill(since, until, limit))
+    with database_of(ctx).session() as session:
         left = planned(session, source.name)
     click.echo(f"{left} pages still planned: run the same command again to resume"
                if left else "backfill complete")
@@ -137,8 +116,8 @@ def status(ctx: click.Context) -> None:
     from aggregator.db.queries import source_status
     from aggregator.status import render
 
-    settings = _settings(ctx)
-    database = _database(ctx)
+    settings = settings_of(ctx)
+    database = database_of(ctx)
     with database.session() as session:
         rows = source_status(session, datetime.now(timezone.utc))
     loaded = load_sources(settings.sources_dir)
@@ -162,7 +141,7 @@ def sources_test(ctx: click.Context, name: str, url: str | None, limit: int) -> 
 
     (source,) = _named(ctx, [name])
     try:
-        trial = dry_run(source, Fetcher(source, _settings(ctx)), url, limit)
+        trial = dry_run(source, Fetcher(source, settings_of(ctx)), url, limit)
     except FeedError as exc:
         raise click.ClickException(f"{source.name}: {exc}") from exc
     click.echo(render(source, trial))
@@ -174,7 +153,7 @@ def sources_test(ctx: click.Context, name: str, url: str | None, limit: int) -> 
 @click.pass_context
 def sources_check(ctx: click.Context) -> None:
     """Validate every source file; print one line per problem and exit 1 if any."""
-    loaded = load_sources(_settings(ctx).sources_dir)
+    loaded = load_sources(settings_of(ctx).sources_dir)
     for problem in loaded.problems:
         click.echo(str(problem), err=True)
     bad_files = len({p.file for p in loaded.problems})
@@ -187,7 +166,7 @@ def sources_check(ctx: click.Context) -> None:
 @click.pass_context
 def sources_list(ctx: click.Context) -> None:
     """List the configured sources."""
-    loaded = load_sources(_settings(ctx).sources_dir)
+    loaded = load_sources(settings_of(ctx).sources_dir)
     for s in loaded.sources:
         every = s.schedule.cron or f"every {s.schedule.every}"
         state = "enabled" if s.enabled else "disabled"
@@ -208,7 +187,7 @@ def db_upgrade(ctx: click.Context) -> None:
     from aggregator.db.engine import redact
     from aggregator.db.migrate import upgrade
 
-    url = _settings(ctx).effective_database_url
+    url = settings_of(ctx).effective_database_url
     upgrade(url)
     click.echo(f"database at head: {redact(url)}")
 
@@ -221,8 +200,8 @@ def db_check(ctx: click.Context, fix: bool) -> None:
     files, entries marked stored without their article; exit 1 if any is left unfixed."""
     from aggregator.db.check import check
 
-    with _database(ctx).session() as session:
-        findings = check(session, _settings(ctx).data_dir, fix)
+    with database_of(ctx).session() as session:
+        findings = check(session, settings_of(ctx).data_dir, fix)
     for finding in findings:
         click.echo(str(finding))
     left = [f for f in findings if not f.fixed]
@@ -244,7 +223,7 @@ def articles_list(ctx: click.Context, source: str | None, limit: int) -> None:
     """List the newest stored articles."""
     from aggregator.db.queries import iter_articles
 
-    database = _database(ctx)
+    database = database_of(ctx)
     with database.session() as session:
         for a in iter_articles(session, source=source, limit=limit, newest_first=True):
             when = a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "-"
@@ -260,7 +239,7 @@ def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool)
     """Show one article with its story, provenance and revisions."""
     from aggregator.db.queries import get_article, revisions
 
-    database = _database(ctx)
+    database = database_of(ctx)
     with database.session() as session:
         a = get_article(session, article_id)
         history_rows = revisions(session, article_id) if history else []
@@ -291,7 +270,7 @@ def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool)
     click.echo("provenance:")
     for link in a.provenance:
         click.echo(f"  {link.kind:<16}{link.url or '-'}" + (f"  ({link.label})" if link.label else ""))
-    click.echo(f"{'screenshot:':<14}{_describe_shot(a.screenshot, _settings(ctx).data_dir)}")
+    click.echo(f"{'screenshot:':<14}{describe_shot(a.screenshot, settings_of(ctx).data_dir)}")
     click.echo("")
     click.echo(a.text)
 
@@ -302,7 +281,7 @@ def _print_raw(ctx: click.Context, a) -> None:
     if a.story.warc is None:
         raise click.ClickException(f"article {a.id} has no archived response"
                                    + (f": {a.story.warc_error}" if a.story.warc_error else ""))
-    data = archive.read(_settings(ctx).data_dir / "warc", a.story.warc)
+    data = archive.read(settings_of(ctx).data_dir / "warc", a.story.warc)
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
 
@@ -319,81 +298,9 @@ def _print_history(rows) -> None:
         previous = current
 
 
-def _describe_shot(shot, data_dir) -> str:
-    """One line: where the capture is and what it shows, or why there is none (yet)."""
-    if shot is None:
-        return "-"
-    if shot.capture is None:
-        why = f": {shot.error}" if shot.error else ""
-        return f"{shot.outcome} after {shot.attempts} attempt(s){why}"
-    c = shot.capture
-    busy = "" if c.settled else ", page still loading"
-    return (f"{data_dir / c.path} {c.width}x{c.height} {c.format} sha256 {c.sha256} "
-            f"(HTTP {c.http_status}, {c.browser} {c.browser_version}, "
-            f"{c.captured_at:%Y-%m-%d %H:%M:%S}Z{busy})")
-
-
-@cli.group()
-def screenshots() -> None:
-    """Screenshots of the articles' original pages (docs/screenshots.md)."""
-
-
-@screenshots.command("run")
-@click.option("--once", is_flag=True, help="Capture what is due now, then exit.")
-@click.pass_context
-def screenshots_run(ctx: click.Context, once: bool) -> None:
-    """Work through the capture queue until stopped (SIGINT/SIGTERM), or once with --once."""
-    import asyncio
-    import signal
-
-    from aggregator.screenshots import ScreenshotWorker
-
-    settings = _settings(ctx)
-    worker = ScreenshotWorker(settings, load_sources(settings.sources_dir).sources, _database(ctx))
-
-    async def main():
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-        return await worker.run(stop, once=once)
-
-    outcomes = asyncio.run(main())
-    click.echo(f"screenshots: {outcomes['captured']} captured, {outcomes['failed']} failed, "
-               f"{outcomes['retry']} to retry later")
-
-
-@screenshots.command("retry")
-@click.option("--article", "article_id", type=int, default=None, help="Only this article.")
-@click.pass_context
-def screenshots_retry(ctx: click.Context, article_id: int | None) -> None:
-    """Queue failed captures again, with a fresh set of attempts."""
-    from aggregator.db.screenshots import requeue_failed
-
-    with _database(ctx).session() as session:
-        count = requeue_failed(session, datetime.now(timezone.utc), article_id)
-    click.echo(f"{count} failed captures queued again")
-
-
-@screenshots.command("list")
-@click.option("--outcome", type=click.Choice(["pending", "captured", "failed"]), default=None)
-@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
-@click.pass_context
-def screenshots_list(ctx: click.Context, outcome: str | None, limit: int) -> None:
-    """List captures, newest first, with a count per outcome."""
-    from aggregator.db.screenshots import listing, outcome_counts
-
-    with _database(ctx).session() as session:
-        shots, counts = listing(session, outcome, limit), outcome_counts(session)
-    for shot in shots:
-        detail = shot.capture.path if shot.capture else (shot.error or "")
-        click.echo(f"{shot.id:>6} article {shot.article_id:<6} {shot.outcome:<9} "
-                   f"{shot.attempts} {shot.requested_url}  {detail}")
-    click.echo(", ".join(f"{counts.get(k, 0)} {k}" for k in ("pending", "captured", "failed")))
-
-
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
-@click.option("--since", callback=_parse_since, metavar="TIMESTAMP",
+@click.option("--since", callback=parse_since, metavar="TIMESTAMP",
               help="Only articles first stored at or after this ISO-8601 time (UTC if no zone).")
 @click.option("--source", default=None, help="Only this source.")
 @click.pass_context
@@ -402,10 +309,13 @@ def export(ctx: click.Context, fmt: str, since: datetime | None, source: str | N
     from aggregator.db.queries import iter_articles
     from aggregator.export import write_jsonl
 
-    database = _database(ctx)
+    database = database_of(ctx)
     with database.session() as session:
         count = write_jsonl(iter_articles(session, since=since, source=source), sys.stdout)
     click.echo(f"exported {count} articles", err=True)
+
+
+cli.add_command(screenshots)
 
 
 def main() -> None:

@@ -146,8 +146,8 @@ class Ingestor:
             if feed is not None:
                 canonicals = {e.link: canonical_url(e.link) for e in feed.entries}
                 new = store.upsert_entries(session, source_id, fetch_id, feed.entries, canonicals)
-            if feed is not None and validators:
-                store.save_validators(session, source_id, fetch)
+                if validators:
+                    store.save_validators(session, source_id, fetch)
             return new, store.pending_entries(session, source_id, self.max_attempts)
 
     def store_article(

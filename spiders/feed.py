@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import scrapy
@@ -90,8 +91,6 @@ def seconds_header(response: Response | None, name: str) -> float | None:
     if value.strip().isdigit():
         return float(value)
     try:
-        from email.utils import parsedate_to_datetime
-
         return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
     except (TypeError, ValueError):
         return None

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 import pytest
-from sqlalchemy import inspect
 
 from aggregator.cli import cli
 from aggregator.db.models import Base

@@ -1,0 +1,33 @@
+"""What every command needs: the settings, and a database at the current schema revision."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from aggregator.settings import Settings
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj["settings"]
+
+
+def parse_since(_ctx, _param, value: str | None) -> datetime | None:
+    """A click callback: an ISO-8601 date or timestamp, UTC when it names no zone."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 date or timestamp") from exc
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def database_of(ctx: click.Context):
+    from aggregator.db.engine import Database
+    from aggregator.db.migrate import require_current
+
+    db = Database(settings_of(ctx).effective_database_url)
+    require_current(db.engine)
+    return db
