@@ -86,19 +86,16 @@ class CrawlScheduler:
         job = self._aps.get_job(name) if self._aps.running else None
         return job.next_run_time if job else None
 
-    def _base(self, source: Source) -> float:
-        return source.schedule.every.total_seconds() if source.schedule.every else 3600.0
-
     def _first_run(self, source: Source, changed: bool) -> datetime:
         now = utcnow()
         if source.schedule.cron:
             return self._cron_next(source, now)
-        spread = min(self.settings.first_run_spread, self._base(source))
+        spread = min(self.settings.first_run_spread, source.schedule.base_seconds)
         if changed:
             return now + timedelta(seconds=spread * self._random.random())
         with self.db.session() as session:
             health = store.health(session, source.name)
-        interval = health.interval_seconds or self._base(source)
+        interval = health.interval_seconds or source.schedule.base_seconds
         return policy.first_run(now, health, interval, spread, self._random.random())
 
     @staticmethod
@@ -130,7 +127,8 @@ class CrawlScheduler:
         except Exception:  # noqa: BLE001 - one source's crash must not stop the scheduler
             log.exception("crawl crashed", extra={"source": name, "url": source.url})
             if self.sources.get(name) and not self.stopping:
-                self._schedule(self.sources[name], utcnow() + timedelta(seconds=self._base(source)))
+                retry_at = utcnow() + timedelta(seconds=source.schedule.base_seconds)
+                self._schedule(self.sources[name], retry_at)
         finally:
             self.running.discard(name)
 
@@ -142,7 +140,7 @@ class CrawlScheduler:
             health = store.health(session, source.name)
             low, high = source.schedule.bounds
             plan = policy.plan_after_crawl(
-                now, self._base(source), low, high, health,
+                now, source.schedule.base_seconds, low, high, health,
                 policy.rhythm(summary.entry_times, now), summary.min_interval_seconds,
                 summary.retry_after_seconds, self.settings.max_backoff, self._random.random(),
             )

@@ -89,6 +89,12 @@ class Schedule(BaseModel):
         return self
 
     @property
+    def base_seconds(self) -> float:
+        """The interval a source starts from: `every`, or an hour for cron schedules (used
+        for spreading first runs and judging staleness; cron fire times come from cron)."""
+        return self.every.total_seconds() if self.every else 3600.0
+
+    @property
     def bounds(self) -> tuple[float, float]:
         """[min, max] seconds of the adaptive interval: by default every/4 .. every*6."""
         every = self.every.total_seconds() if self.every else 0.0

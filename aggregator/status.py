@@ -39,10 +39,8 @@ def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
         source = configured.get(row.name)
         if source is None:
             state = "removed"
-            interval = 3600.0
         else:
-            interval = row.health.interval_seconds or (
-                source.schedule.every.total_seconds() if source.schedule.every else 3600.0)
+            interval = row.health.interval_seconds or source.schedule.base_seconds
             state = policy.state(now, row.health, interval, settings.stale_factor)
         error = redact(row.last_error or "").replace("\n", " ")
         dropped = quality.layout_changed(row.recent, row.baseline)
