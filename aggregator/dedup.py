@@ -14,8 +14,8 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
-from aggregator.db.queries import ArticleView, CopyView
-from aggregator.records import ScreenshotView
+from aggregator.views import ArticleView, CopyView, ScreenshotView
 
 SCHEMA_VERSION = 1
 

@@ -21,8 +21,8 @@ from trafilatura.settings import Extractor
 
 from aggregator.dates import parse_loose, parse_timestamp
 from aggregator.encoding import decode_html
-from aggregator.sanitize import safe_html
 from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
+from aggregator.sanitize import safe_html
 from aggregator.selectors import block_text, drop, select, text_of
 
 _UK_ONLY = set("іїєґІЇЄҐ")

@@ -17,8 +17,7 @@ from typing import NamedTuple
 
 from aggregator import dedup, provenance, quality, records, urls
 from aggregator.archive import WarcArchive
-from aggregator.db import discovery, stories, store
-from aggregator.db import quality as quality_db
+from aggregator.db import discovery, extraction_stats, store, stories
 from aggregator.db.engine import Database
 from aggregator.sources import Source
 from aggregator.urls import canonical_url, choose_canonical
@@ -209,7 +208,7 @@ class Ingestor:
                         provenance_links(a.source, draft, canonical, a.entry, cites))
         if stored.created and self.screenshots and a.source.screenshots:
             store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
-        quality_db.count(session, a.source_id, a.fetch.fetched_at.astimezone(timezone.utc).date(),
+        extraction_stats.count(session, a.source_id, a.fetch.fetched_at.astimezone(timezone.utc).date(),
                          outcome)
         members = [_member(m) for m in stories.story_members(session, stored.story_id)]
         stories.set_primary(session, stored.story_id, dedup.choose_primary(members))
@@ -275,7 +274,7 @@ class Ingestor:
                 store.add_fetch(session, source_id, fetch)
             store.entry_failed(session, entry_ids, reason, self.max_attempts)
             if outcome is not None:
-                quality_db.count(session, source_id, datetime.now(timezone.utc).date(),
+                extraction_stats.count(session, source_id, datetime.now(timezone.utc).date(),
                                  quality.of_failure(outcome))
 
     def page_skipped(self, entry_ids: list[int], reason: str) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
@@ -255,18 +255,3 @@ class Capture:
     browser: str
     browser_version: str
     duration_ms: int
-
-
-@dataclass(frozen=True)
-class ScreenshotView:
-    """A screenshot row as readers see it: the queue state, and the capture once there is one."""
-
-    id: int
-    article_id: int
-    requested_url: str
-    outcome: str  # pending | captured | failed
-    attempts: int
-    requested_at: datetime
-    next_attempt_at: datetime | None
-    error: str | None
-    capture: Capture | None

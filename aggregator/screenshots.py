@@ -20,11 +20,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Error, Page, Playwright, Route
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Error,
+    Page,
+    Playwright,
+    Route,
+    async_playwright,
+)
 from playwright.async_api import TimeoutError as PlaywrightTimeout
-from playwright.async_api import async_playwright
 
-from aggregator.db import screenshots as queue
+from aggregator.db import capture_queue as queue
 from aggregator.db.engine import Database
 from aggregator.errors import BrowserUnavailable, CaptureError
 from aggregator.images import store_image
@@ -317,7 +324,7 @@ class ScreenshotWorker:
             capture = await asyncio.wait_for(self._capture(job), self.hard_limit)
         except CaptureError as exc:
             reason, permanent = str(exc), exc.permanent
-        except asyncio.TimeoutError:
+        except TimeoutError:
             reason, permanent = f"capture took longer than {self.hard_limit:g}s", False
         except Error as exc:
             died = not self.browser.alive()

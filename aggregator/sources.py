@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from aggregator.records import ExtractRules, FeedEntry
-from aggregator.selectors import compile_selector
-
 import yaml
 from pydantic import (
     AfterValidator,
@@ -28,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from aggregator.records import ExtractRules, FeedEntry
+from aggregator.selectors import compile_selector
 from aggregator.settings import world_writable
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"

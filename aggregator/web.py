@@ -18,7 +18,7 @@ class Health(resource.Resource):
     """200 when the scheduler runs, the database answers and writes succeed; 503 with the
     reason otherwise (an outage names since when and how many articles wait)."""
 
-    isLeaf = True
+    isLeaf = True  # noqa: N815 - Twisted's resource API
 
     def __init__(self, scheduler_running: Callable[[], bool], db_ping: Callable[[], bool],
                  outage: Callable[[], dict | None] = lambda: None):
@@ -53,7 +53,7 @@ class Health(resource.Resource):
 
 
 class Metrics(resource.Resource):
-    isLeaf = True
+    isLeaf = True  # noqa: N815 - Twisted's resource API
 
     def render_GET(self, request):  # noqa: N802
         body, content_type = exposition()

@@ -1,9 +1,8 @@
 """Alembic environment: the URL comes from the aggregator's settings (or the caller)."""
 
-from alembic import context
-
 from aggregator.db.engine import make_engine
 from aggregator.db.models import Base
+from alembic import context
 
 config = context.config
 target_metadata = Base.metadata

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
-import yaml
 from sqlalchemy.engine import make_url
 
 from aggregator.db.migrate import upgrade
+from tests.helpers import Workspace
 from tests.httpsite import Site
 
 PG_ADMIN_URL = os.environ.get(
     "AGGREGATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def _admin() -> psycopg.Connection:
@@ -79,45 +74,6 @@ def db_url(request):
 def site():
     with Site() as running:
         yield running
-
-
-@dataclass
-class Workspace:
-    """A temporary --config directory, data directory and database for CLI runs."""
-
-    root: Path
-    db_url: str
-
-    @property
-    def config(self) -> Path:
-        return self.root / "config"
-
-    def settings(self, **values) -> None:
-        base = {"data_dir": str(self.root / "data"), "download_delay": 0,
-                "autothrottle": False, "extract_workers": 1}
-        (self.config / "aggregator.yaml").write_text(yaml.safe_dump({**base, **values}))
-
-    def source(self, name: str, url: str, **values) -> Path:
-        data = {"name": name, "title": name.title(), "kind": "feed", "url": url,
-                "language": "uk", "schedule": {"every": "10m"},
-                "allowed_domains": ["127.0.0.1"], "allow_private_addresses": True, **values}
-        path = self.config / "sources" / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-        return path
-
-    def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
-        env = {**os.environ, "AGGREGATOR_DATABASE_URL": self.db_url}
-        env.pop("AGGREGATOR_CONFIG", None)
-        done = subprocess.run(
-            [sys.executable, "-m", "aggregator", "--config", str(self.config), *args],
-            capture_output=True, text=True, env=env, timeout=timeout,
-        )
-        if check and done.returncode != 0:
-            raise AssertionError(
-                f"aggregator {' '.join(args)} exited {done.returncode}\n"
-                f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-            )
-        return done
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def publish_hostile(site, max_body: int) -> dict[str, tuple[str, dict]]:
     rss_xml = "application/rss+xml"
     feeds = {
         "malformed": Page(b"<rss><channel><item><title>cut off</ti", content_type=rss_xml),
-        "html": Page("<html><body><h1>Not a feed</h1></body></html>".encode()),
+        "html": Page(b"<html><body><h1>Not a feed</h1></body></html>"),
         "empty": Page(b"", content_type=rss_xml),
         "cp1251": Page(_feed(one, ' encoding="windows-1251"').encode("cp1251"), content_type=rss_xml),
         "koi8": Page(_feed(one, "").encode("koi8_u"), content_type=rss_xml),

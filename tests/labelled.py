@@ -15,8 +15,8 @@ from pathlib import Path
 
 from aggregator import dedup
 from aggregator.extract import extract_article
+from tests.helpers import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MIN_CHARS = 300
 
 WRAPPERS = [

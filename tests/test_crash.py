@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 from aggregator import archive
 from aggregator.db.models import Article, Fetch
 from aggregator.records import WarcPointer
-from tests.test_daemon import Daemon, publish
+from tests.helpers import Daemon, publish
 
 pytestmark = [pytest.mark.faults, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 SLUGS = [f"k{i}" for i in range(12)]

@@ -3,99 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from aggregator.db.models import Article, Crawl, Fetch, Source
-from tests import stories
+from aggregator.db.models import Article, Fetch, Source
+from tests.helpers import Daemon, free_port, get, publish, story
 from tests.httpsite import Page
-from tests.newssite import Story, article_page, rss
+from tests.newssite import article_page, rss
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Daemon:
-    def __init__(self, workspace, **env_extra: str):
-        self.workspace = workspace
-        self.engine = create_engine(workspace.db_url)
-        env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url, **env_extra}
-        self.log = open(workspace.root / "daemon.log", "w+")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aggregator", "--config", str(workspace.config), "run"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env,
-        )
-
-    def wait_for(self, predicate, timeout: float = 40, what: str = "condition"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"daemon exited early:\n{self.output()}"
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}\n{self.output()}")
-
-    def crawls(self, name: str) -> list:
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(Crawl).join(Source, Source.id == Crawl.source_id)
-                .where(Source.name == name).order_by(Crawl.id)
-            ).all()
-
-    def stop(self, timeout: float = 40) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
-
-    def output(self) -> str:
-        if self.log.closed:
-            return (self.workspace.root / "daemon.log").read_text()
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.engine.dispose()
-        self.log.close()
-
-
-def story(slug: str) -> Story:
-    base = stories.BRIDGE
-    return Story(slug=slug, title=f"{base.title} ({slug})", published=base.published,
-                 paragraphs=[f"{p} Випуск {slug}." for p in base.paragraphs])
-
-
-def publish(site, prefix: str, slugs: list[str], **page_options) -> str:
-    items = []
-    for slug in slugs:
-        url = site.add(f"{prefix}/{slug}.html", article_page(story(slug), site.url(f"{prefix}/{slug}.html")),
-                       **page_options)
-        items.append((story(slug), url))
-    return site.add(f"{prefix}/rss.xml", rss(items))
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
 
 
 def test_rhythm_backoff_recovery_reload_health_and_status(site, workspace):

@@ -14,9 +14,8 @@ from sqlalchemy import create_engine, func, select
 
 from aggregator.db.migrate import upgrade
 from aggregator.db.models import Article, Crawl
-from tests.conftest import Workspace
+from tests.helpers import Daemon, Workspace, free_port, get, publish
 from tests.pgcluster import Cluster, binaries
-from tests.test_daemon import Daemon, free_port, get, publish
 
 pytestmark = pytest.mark.faults
 SLUGS = [f"d{i}" for i in range(10)]

@@ -6,8 +6,8 @@ import io
 import json
 from datetime import datetime, timezone
 
-from aggregator.db.queries import ArticleView, LinkView
 from aggregator.export import write_jsonl
+from aggregator.views import ArticleView, LinkView
 
 
 def sample_view() -> ArticleView:

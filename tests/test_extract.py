@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from aggregator.extract import extract_article, guess_language, parse_timestamp
-from tests.conftest import SHARED
+from tests.helpers import SHARED
 from tests.newssite import article_page
 from tests.stories import ENERGY_RU, ENERGY_UK, WEATHER_1251
 

@@ -15,7 +15,7 @@ import statistics
 import pytest
 
 from aggregator.extract import extract_article
-from tests.conftest import SHARED
+from tests.helpers import SHARED
 
 PAGES = SHARED / "corpus" / "pages"
 

@@ -9,7 +9,7 @@ import pytest
 
 from aggregator.errors import FeedError
 from aggregator.feeds import parse_feed
-from tests.conftest import SHARED
+from tests.helpers import SHARED
 from tests.newssite import atom, rss
 from tests.stories import BRIDGE, ENERGY_UK
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from aggregator.db.engine import Database
 from aggregator.db.models import Article, FeedEntry, ProvenanceLink
 from aggregator.ingest import Ingestor, fill_from_feed
-from aggregator.records import ArticleDraft, FeedEntry as Entry, FetchRecord, ParsedFeed
+from aggregator.records import ArticleDraft, FetchRecord, ParsedFeed
+from aggregator.records import FeedEntry as Entry
 from aggregator.sources import Source
 
 SOURCE = Source(name="rbc-ukr", title="RBC", kind="feed", url="http://127.0.0.1/rss",

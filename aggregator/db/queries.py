@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aggregator.db import quality, screenshots
+from aggregator.db import capture_queue, extraction_stats
 from aggregator.db.models import (
     Article,
     ArticleRevision,
@@ -19,91 +18,18 @@ from aggregator.db.models import (
     Source,
     Story,
 )
-from aggregator.records import ScreenshotView, WarcPointer
 from aggregator.db.store import health
-from aggregator.policy import Health
 from aggregator.quality import Outcomes
-
-
-@dataclass(frozen=True)
-class LinkView:
-    kind: str
-    url: str
-    label: str | None
-
-
-@dataclass(frozen=True)
-class CopyView:
-    """Another article of the same story."""
-
-    id: int
-    url: str
-    source: str
-    language: str | None
-    match: str | None
-
-
-@dataclass(frozen=True)
-class StoryFacts:
-    """Where an article stands among its copies, its revisions and its archived response."""
-
-    story_id: int | None = None
-    is_primary: bool = False
-    match: str | None = None
-    duplicates: list[CopyView] = field(default_factory=list)
-    alternates: list[CopyView] = field(default_factory=list)
-    revisions: int = 0
-    warc: WarcPointer | None = None
-    warc_error: str | None = None
-
-
-@dataclass(frozen=True)
-class RevisionView:
-    number: int
-    fetched_at: datetime
-    title: str | None
-    text: str
-
-
-@dataclass(frozen=True)
-class ArticleView:
-    id: int
-    source: str
-    source_title: str
-    url: str
-    canonical_url: str
-    guid: str | None
-    title: str | None
-    authors: list[str]
-    published_at: datetime | None
-    updated_at: datetime | None
-    fetched_at: datetime
-    first_seen_at: datetime
-    last_seen_at: datetime
-    language: str | None
-    description: str | None
-    image_url: str | None
-    categories: list[str]
-    tags: list[str]
-    text: str
-    content_hash: str
-    html: str | None = None
-    provenance: list[LinkView] = field(default_factory=list)
-    story: StoryFacts = field(default_factory=StoryFacts)
-    screenshot: ScreenshotView | None = None
-
-
-@dataclass(frozen=True)
-class SourceStatus:
-    name: str
-    health: Health
-    articles: int
-    new_24h: int
-    pending: int
-    backoff_seconds: float | None
-    last_error: str | None
-    recent: Outcomes = Outcomes()  # extraction outcomes of today and yesterday
-    baseline: Outcomes = Outcomes()  # of the two weeks before
+from aggregator.records import WarcPointer
+from aggregator.views import (
+    ArticleView,
+    CopyView,
+    LinkView,
+    RevisionView,
+    ScreenshotView,
+    SourceStatus,
+    StoryFacts,
+)
 
 
 def _view(article: Article, source: Source, links: list[LinkView],
@@ -195,7 +121,7 @@ def iter_articles(
     rows = session.execute(query.execution_options(yield_per=batch))
     for chunk in rows.partitions():
         ids = [a.id for a, _ in chunk]
-        links, shots = _links(session, ids), screenshots.latest_for(session, ids)
+        links, shots = _links(session, ids), capture_queue.latest_for(session, ids)
         facts = _stories(session, [a for a, _ in chunk])
         for article, src in chunk:
             yield _view(article, src, links[article.id], facts[article.id], shots.get(article.id))
@@ -208,7 +134,7 @@ def get_article(session: Session, article_id: int) -> ArticleView | None:
     if row is None:
         return None
     facts = _stories(session, [row[0]])[article_id]
-    shot = screenshots.latest_for(session, [article_id]).get(article_id)
+    shot = capture_queue.latest_for(session, [article_id]).get(article_id)
     return _view(row[0], row[1], _links(session, [article_id])[article_id], facts, shot)
 
 
@@ -224,7 +150,7 @@ def source_status(session: Session, now: datetime) -> list[SourceStatus]:
         select(FeedEntry.source_id, func.count())
         .where(FeedEntry.status == "pending").group_by(FeedEntry.source_id)
     ).all())
-    outcomes = quality.windows(session, now.date())
+    outcomes = extraction_stats.windows(session, now.date())
     empty = (Outcomes(), Outcomes())
     return [
         SourceStatus(s.name, health(session, s.name), total.get(s.id, 0), recent.get(s.id, 0),

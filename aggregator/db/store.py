@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from aggregator import records
 from aggregator.db.models import (
-    Article, Crawl, FeedEntry, Fetch, ProvenanceLink, Screenshot, Source, utcnow,
+    Article,
+    Crawl,
+    FeedEntry,
+    Fetch,
+    ProvenanceLink,
+    Screenshot,
+    Source,
+    utcnow,
 )
 from aggregator.policy import Health, Plan
 from aggregator.sources import Source as SourceConfig

@@ -37,12 +37,21 @@ class Fetched:
     headers: dict[str, str]
 
 
+@dataclass(frozen=True)
+class TriedPage:
+    """One page the dry run fetched: its draft, or None, and what looked wrong."""
+
+    url: str
+    draft: ArticleDraft | None
+    warnings: list[str]
+
+
 @dataclass
 class Trial:
     """What a dry run found: entries, and per tried page its draft or failure and warnings."""
 
     entries: list[FeedEntry] = field(default_factory=list)
-    pages: list[tuple[str, ArticleDraft | None, list[str]]] = field(default_factory=list)
+    pages: list[TriedPage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -128,24 +137,25 @@ def dry_run(source: Source, fetcher: Fetcher, url: str | None = None, limit: int
         try:
             page = fetcher.get(entry.link)
         except FeedError as exc:
-            trial.pages.append((entry.link, None, [str(exc)]))
+            trial.pages.append(TriedPage(entry.link, None, [str(exc)]))
             continue
         result = extract_article(page.body, page.url, page.content_type, source.language,
                                  source.rules)
         if result.draft is None:
             reason = result.failure or "extraction failed"
-            trial.pages.append((page.url, None, [f"nothing stored: {reason}"]))
+            trial.pages.append(TriedPage(page.url, None, [f"nothing stored: {reason}"]))
             continue
         draft = fill_from_feed(result.draft, entry if url is None else None)
-        trial.pages.append((page.url, draft, warnings(result.draft, source)))
+        trial.pages.append(TriedPage(page.url, draft, warnings(result.draft, source)))
     return trial
 
 
 def render(source: Source, trial: Trial, lines: int = 3) -> str:
     out = [f"source {source.name} ({source.kind}) {source.url}", *trial.notes,
            f"{len(trial.entries)} entries to fetch, {len(trial.pages)} tried"]
-    for number, (url, draft, problems) in enumerate(trial.pages, 1):
-        out.append(f"{number}. {url}")
+    for number, tried in enumerate(trial.pages, 1):
+        draft, problems = tried.draft, tried.warnings
+        out.append(f"{number}. {tried.url}")
         if draft is not None:
             when = draft.published_at.strftime("%Y-%m-%d %H:%MZ") if draft.published_at else "-"
             out += [f"   title:    {draft.title or '-'}", f"   date:     {when}",

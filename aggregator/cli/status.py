@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+
+import click
 
 from aggregator import policy, quality
+from aggregator.cli.context import database_of, settings_of
 from aggregator.db.engine import redact
-from aggregator.db.queries import SourceStatus
 from aggregator.settings import Settings
-from aggregator.sources import LoadedSources
+from aggregator.sources import LoadedSources, load_sources
+from aggregator.views import SourceStatus
+
+
+@click.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """One line per source: state, last success, next run, new articles in 24h, last error."""
+    from aggregator.db.queries import source_status
+
+    settings = settings_of(ctx)
+    with database_of(ctx).session() as session:
+        rows = source_status(session, datetime.now(timezone.utc))
+    loaded = load_sources(settings.sources_dir)
+    click.echo(render(rows, loaded, settings, datetime.now(timezone.utc)))
 
 
 def ago(when: datetime | None, now: datetime) -> str:

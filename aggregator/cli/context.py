@@ -31,3 +31,16 @@ def database_of(ctx: click.Context):
     db = Database(settings_of(ctx).effective_database_url)
     require_current(db.engine)
     return db
+
+
+def named_sources(ctx: click.Context, names) -> list:
+    """The valid sources of those names; a usage error (with the files' problems) if any is not."""
+    from aggregator.sources import load_sources
+
+    loaded = load_sources(settings_of(ctx).sources_dir)
+    unknown = [n for n in names if loaded.by_name(n) is None]
+    if unknown:
+        for problem in loaded.problems:
+            click.echo(f"invalid: {problem}", err=True)
+        raise click.UsageError(f"no valid source named {', '.join(unknown)}")
+    return [loaded.by_name(n) for n in names]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import click
 
-from aggregator.cli_context import database_of, settings_of
+from aggregator.cli.context import database_of, settings_of
 from aggregator.sources import load_sources
 
 
@@ -58,7 +58,7 @@ def screenshots_run(ctx: click.Context, once: bool) -> None:
 @click.pass_context
 def screenshots_retry(ctx: click.Context, article_id: int | None) -> None:
     """Queue failed captures again, with a fresh set of attempts."""
-    from aggregator.db.screenshots import requeue_failed
+    from aggregator.db.capture_queue import requeue_failed
 
     with database_of(ctx).session() as session:
         count = requeue_failed(session, datetime.now(timezone.utc), article_id)
@@ -71,7 +71,7 @@ def screenshots_retry(ctx: click.Context, article_id: int | None) -> None:
 @click.pass_context
 def screenshots_list(ctx: click.Context, outcome: str | None, limit: int) -> None:
     """List captures, newest first, with a count per outcome."""
-    from aggregator.db.screenshots import listing, outcome_counts
+    from aggregator.db.capture_queue import listing, outcome_counts
 
     with database_of(ctx).session() as session:
         shots, counts = listing(session, outcome, limit), outcome_counts(session)

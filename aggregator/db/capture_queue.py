@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.db.models import Article, Screenshot, Source
-from aggregator.records import Capture, CaptureJob, ScreenshotView
+from aggregator.records import Capture, CaptureJob
+from aggregator.views import ScreenshotView
 
 _CAPTURE_FIELDS = (
     "final_url", "http_status", "page_title", "width", "height", "sha256", "format", "path",

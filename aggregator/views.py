@@ -1,0 +1,112 @@
+"""What readers see: the read-side records the CLI, the export and the web view are built from.
+
+Read queries in `aggregator/db/queries.py` return these; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aggregator.policy import Health
+from aggregator.quality import Outcomes
+from aggregator.records import Capture, WarcPointer
+from aggregator.vocabulary import CaptureOutcome, LinkKind, PlacementKind
+
+
+@dataclass(frozen=True)
+class ScreenshotView:
+    """A screenshot row as readers see it: the queue state, and the capture once there is one."""
+
+    id: int
+    article_id: int
+    requested_url: str
+    outcome: CaptureOutcome
+    attempts: int
+    requested_at: datetime
+    next_attempt_at: datetime | None
+    error: str | None
+    capture: Capture | None
+
+
+@dataclass(frozen=True)
+class LinkView:
+    kind: LinkKind
+    url: str | None
+    label: str | None
+
+
+@dataclass(frozen=True)
+class CopyView:
+    """Another article of the same story."""
+
+    id: int
+    url: str
+    source: str
+    language: str | None
+    match: PlacementKind | None
+
+
+@dataclass(frozen=True)
+class StoryFacts:
+    """Where an article stands among its copies, its revisions and its archived response."""
+
+    story_id: int | None = None
+    is_primary: bool = False
+    match: PlacementKind | None = None
+    duplicates: list[CopyView] = field(default_factory=list)
+    alternates: list[CopyView] = field(default_factory=list)
+    revisions: int = 0
+    warc: WarcPointer | None = None
+    warc_error: str | None = None
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    number: int
+    fetched_at: datetime
+    title: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    id: int
+    source: str
+    source_title: str
+    url: str
+    canonical_url: str
+    guid: str | None
+    title: str | None
+    authors: list[str]
+    published_at: datetime | None
+    updated_at: datetime | None
+    fetched_at: datetime
+    first_seen_at: datetime
+    last_seen_at: datetime
+    language: str | None
+    description: str | None
+    image_url: str | None
+    categories: list[str]
+    tags: list[str]
+    text: str
+    content_hash: str
+    html: str | None = None
+    provenance: list[LinkView] = field(default_factory=list)
+    story: StoryFacts = field(default_factory=StoryFacts)
+    screenshot: ScreenshotView | None = None
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One line of `aggregator status`: health, counts and extraction outcomes of a source."""
+
+    name: str
+    health: Health
+    articles: int
+    new_24h: int
+    pending: int
+    backoff_seconds: float | None
+    last_error: str | None
+    recent: Outcomes = Outcomes()  # extraction outcomes of today and yesterday
+    baseline: Outcomes = Outcomes()  # of the two weeks before

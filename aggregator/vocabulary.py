@@ -1,0 +1,109 @@
+"""The crawl's vocabulary: every status and kind that is stored, counted or compared, once.
+
+StrEnums, so a value is also the plain string stored in the database, written to the
+export and used as a metrics label; columns stay strings (docs/schema.md lists the values).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    """How a source is read: its root request and what it yields."""
+
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    LISTING = "listing"
+
+
+class FetchKind(StrEnum):
+    """What a recorded HTTP exchange fetched (`fetches.kind`)."""
+
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    LISTING = "listing"
+    PAGE = "page"
+
+
+class FetchOutcome(StrEnum):
+    """Metrics label of a fetch: how the exchange ended."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    HTTP_ERROR = "http_error"
+    NETWORK_ERROR = "network_error"
+    REFUSED = "refused"
+    SHUTDOWN = "shutdown"
+
+
+class EntryStatus(StrEnum):
+    """What became of a feed, sitemap or listing entry (`feed_entries.status`)."""
+
+    PENDING = "pending"  # its page is still to be fetched (or retried)
+    STORED = "stored"  # an article holds it
+    FAILED = "failed"  # max_entry_attempts used up
+    SKIPPED = "skipped"  # never fetched: outside the source's allowed domains
+
+
+class CrawlOutcome(StrEnum):
+    """How one crawl of one source ended (`crawls.outcome`)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    PARTIAL = "partial"  # the root was read, some pages failed
+    FAILED = "failed"  # the root (feed, sitemap, listing) could not be read
+    INTERRUPTED = "interrupted"  # stopped by a shutdown
+
+
+class DiscoveryStatus(StrEnum):
+    """A sitemap or listing page on a backfill's frontier, or walked (`discovery_pages`)."""
+
+    PENDING = "pending"
+    WALKED = "walked"
+
+
+class ExtractionOutcome(StrEnum):
+    """Why a page gave no article, as the quality counters name it."""
+
+    EMPTY_TEXT = "empty_text"
+    SHORT_TEXT = "short_text"
+
+
+class PlacementKind(StrEnum):
+    """How an article joined its story (`articles.match_kind`)."""
+
+    FIRST = "first"  # it started the story
+    URL = "url"  # same canonical URL as a stored article of another source
+    EXACT = "exact"  # same normalised text
+    NEAR = "near"  # MinHash containment above the threshold
+    EDITION = "edition"  # another language edition (hreflang, URL pairing, article id)
+
+
+class LinkKind(StrEnum):
+    """Provenance links of an article (`provenance_links.kind`)."""
+
+    ORIGINAL = "original"  # the page as fetched
+    FEED = "feed"  # the source URL that listed it, with the entry's GUID
+    REDIRECTED_FROM = "redirected_from"  # the entry's link, when the page was reached by redirect
+    CANONICAL = "canonical"  # its canonical URL, when it differs
+    ALTERNATE = "alternate"  # a declared language edition (label: hreflang)
+    CITES = "cites"  # an outlet it attributes facts to (label: its name)
+
+
+class CaptureOutcome(StrEnum):
+    """State of a screenshot row (`screenshots.outcome`)."""
+
+    PENDING = "pending"
+    CAPTURED = "captured"
+    FAILED = "failed"
+
+
+class CaptureAttempt(StrEnum):
+    """What one capture attempt came to, as the worker counts it."""
+
+    CAPTURED = "captured"
+    RETRY = "retry"  # failed, tried again after a back-off
+    FAILED = "failed"  # failed for good
+    UNRECORDED = "unrecorded"  # the outcome could not be written: the lease brings it back

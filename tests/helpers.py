@@ -1,0 +1,143 @@
+"""Helpers shared by test modules (test modules never import each other): the shared corpus,
+CLI workspaces, the daemon as a subprocess, and a loopback news site's feeds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from sqlalchemy import create_engine, select
+
+from aggregator.db.models import Crawl, Source
+from tests import stories
+from tests.newssite import Story, article_page, rss
+
+# The shared corpus beside the project (../shared); AGGREGATOR_SHARED points elsewhere (worktrees).
+SHARED = Path(os.environ.get("AGGREGATOR_SHARED")
+              or Path(__file__).resolve().parents[1].parent / "shared")
+
+
+@dataclass
+class Workspace:
+    """A temporary --config directory, data directory and database for CLI runs."""
+
+    root: Path
+    db_url: str
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config"
+
+    def settings(self, **values) -> None:
+        base = {"data_dir": str(self.root / "data"), "download_delay": 0,
+                "autothrottle": False, "extract_workers": 1}
+        (self.config / "aggregator.yaml").write_text(yaml.safe_dump({**base, **values}))
+
+    def source(self, name: str, url: str, **values) -> Path:
+        data = {"name": name, "title": name.title(), "kind": "feed", "url": url,
+                "language": "uk", "schedule": {"every": "10m"},
+                "allowed_domains": ["127.0.0.1"], "allow_private_addresses": True, **values}
+        path = self.config / "sources" / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+        env = {**os.environ, "AGGREGATOR_DATABASE_URL": self.db_url}
+        env.pop("AGGREGATOR_CONFIG", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "aggregator", "--config", str(self.config), *args],
+            capture_output=True, text=True, env=env, timeout=timeout,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"aggregator {' '.join(args)} exited {done.returncode}\n"
+                f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+            )
+        return done
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Daemon:
+    def __init__(self, workspace, **env_extra: str):
+        self.workspace = workspace
+        self.engine = create_engine(workspace.db_url)
+        env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url, **env_extra}
+        self.log = open(workspace.root / "daemon.log", "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "--config", str(workspace.config), "run"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env,
+        )
+
+    def wait_for(self, predicate, timeout: float = 40, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"daemon exited early:\n{self.output()}"
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}\n{self.output()}")
+
+    def crawls(self, name: str) -> list:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(Crawl).join(Source, Source.id == Crawl.source_id)
+                .where(Source.name == name).order_by(Crawl.id)
+            ).all()
+
+    def stop(self, timeout: float = 40) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def output(self) -> str:
+        if self.log.closed:
+            return (self.workspace.root / "daemon.log").read_text()
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.engine.dispose()
+        self.log.close()
+
+
+def story(slug: str) -> Story:
+    base = stories.BRIDGE
+    return Story(slug=slug, title=f"{base.title} ({slug})", published=base.published,
+                 paragraphs=[f"{p} Випуск {slug}." for p in base.paragraphs])
+
+
+def publish(site, prefix: str, slugs: list[str], **page_options) -> str:
+    items = []
+    for slug in slugs:
+        url = site.add(f"{prefix}/{slug}.html", article_page(story(slug), site.url(f"{prefix}/{slug}.html")),
+                       **page_options)
+        items.append((story(slug), url))
+    return site.add(f"{prefix}/rss.xml", rss(items))
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
