@@ -16,7 +16,7 @@ from pathlib import Path
 from aggregator import metrics, systemd
 from aggregator.records import CrawlSummary
 from aggregator.scheduler import CrawlScheduler
-from aggregator.screenshots import ScreenshotWorker
+from aggregator.capture import ScreenshotWorker
 from aggregator.settings import Settings
 from aggregator.sources import LoadedSources, Source, load_sources
 
@@ -101,9 +101,9 @@ class Daemon:
     def _listen(self, collector):
         if not self.settings.http_port:
             return None
-        from aggregator import web
+        from aggregator import health
 
-        return web.listen(self.settings.http_host, self.settings.http_port,
+        return health.listen(self.settings.http_host, self.settings.http_port,
                           lambda: self.scheduler.is_running, collector.db.ping,
                           collector.outage.snapshot)
 

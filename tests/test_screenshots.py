@@ -21,7 +21,7 @@ from aggregator.db.engine import Database
 from aggregator.db.models import Screenshot
 from aggregator.ingest import Ingestor
 from aggregator.records import ArticleDraft, FetchRecord
-from aggregator.screenshots import ScreenshotWorker, backoff, request_allowed
+from aggregator.capture import ScreenshotWorker, backoff, request_allowed
 from aggregator.settings import Settings
 from aggregator.sources import Source
 from tests import stories

@@ -37,7 +37,7 @@ def screenshots_run(ctx: click.Context, once: bool) -> None:
     import asyncio
     import signal
 
-    from aggregator.screenshots import ScreenshotWorker
+    from aggregator.capture import ScreenshotWorker
 
     settings = settings_of(ctx)
     worker = ScreenshotWorker(settings, load_sources(settings.sources_dir).sources, database_of(ctx))
