@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from playwright.async_api import (
     Browser,
@@ -31,6 +30,7 @@ from playwright.async_api import (
 )
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from aggregator import guard
 from aggregator.db import capture_queue as queue
 from aggregator.db.engine import Database
 from aggregator.errors import BrowserUnavailable, CaptureError
@@ -38,7 +38,8 @@ from aggregator.images import store_image
 from aggregator.records import Capture, CaptureJob
 from aggregator.settings import ScreenshotSettings, Settings
 from aggregator.sources import ScreenshotOptions, Source
-from aggregator.urls import host_of, is_private_host, same_site
+from aggregator.urls import host_of
+from aggregator.vocabulary import CaptureAttempt, RequestKind
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +54,6 @@ MAX_BACKOFF = timedelta(hours=6)
 def backoff(attempt: int, base_seconds: float) -> timedelta:
     """Delay before the retry that follows attempt number `attempt` (1, 2, ...): doubling."""
     return min(timedelta(seconds=base_seconds * 2 ** (attempt - 1)), MAX_BACKOFF)
-
-
-def request_allowed(url: str, domains: tuple[str, ...] | None, allow_private: bool) -> bool:
-    """May the page load `url`? `domains` None means any public host."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        return True  # data:, blob: and the like are the page's own bytes
-    if not allow_private and is_private_host(host_of(url)):
-        return False
-    return domains is None or same_site(url, domains)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -174,14 +166,13 @@ async def _settle(page: Page, seconds: float) -> bool:
 async def _guard(context: BrowserContext, url: str, source: Source | None) -> None:
     """Route interception: private addresses always, third parties when the source asks."""
     options = source.screenshot if source else ScreenshotOptions()
-    allow_private = bool(source and source.allow_private_addresses)
     domains = None
     if options.block_third_party:
         own = host_of(url).removeprefix("www.")
         domains = (own, *(source.allowed_domains if source else ()), *options.cdn_hosts)
 
     async def route(route: Route) -> None:
-        if request_allowed(route.request.url, domains, allow_private):
+        if not guard.refusal(route.request.url, source, RequestKind.SUBRESOURCE, domains):
             await route.continue_()
         else:
             await route.abort("blockedbyclient")
@@ -308,16 +299,16 @@ class ScreenshotWorker:
             log.exception("cannot read the capture queue; trying again later")
             return []
 
-    async def _process(self, job: CaptureJob) -> str:
+    async def _process(self, job: CaptureJob) -> CaptureAttempt:
         """One attempt; never raises, since one capture must not end the worker."""
         try:
             return await self._attempt(job)
         except Exception:  # noqa: BLE001 - the row comes back when its lease runs out
             log.exception("capture outcome not recorded",
                           extra={"source": job.source, "url": job.url})
-            return "unrecorded"
+            return CaptureAttempt.UNRECORDED
 
-    async def _attempt(self, job: CaptureJob) -> str:
+    async def _attempt(self, job: CaptureJob) -> CaptureAttempt:
         """Capture one page and record the outcome on its row."""
         extra = {"source": job.source, "url": job.url}
         try:
@@ -337,13 +328,13 @@ class ScreenshotWorker:
             await self._db(queue.record_capture, job.id, capture)
             log.info("captured %s (%dx%d)", capture.path, capture.width, capture.height,
                      extra=extra)
-            return "captured"
+            return CaptureAttempt.CAPTURED
         retry = not permanent and job.attempt < self.options.max_attempts
         retry_at = _now() + backoff(job.attempt, self.options.retry_delay) if retry else None
         await self._db(queue.record_failure, job.id, reason, retry_at)
         log.warning("capture attempt %d failed%s: %s", job.attempt,
                     "" if retry else " for good", reason, extra=extra)
-        return "retry" if retry else "failed"
+        return CaptureAttempt.RETRY if retry else CaptureAttempt.FAILED
 
     async def _capture(self, job: CaptureJob) -> Capture:
         started = time.monotonic()

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from aggregator import metrics, systemd
+from aggregator.capture import ScreenshotWorker
 from aggregator.records import CrawlSummary
 from aggregator.scheduler import CrawlScheduler
-from aggregator.capture import ScreenshotWorker
 from aggregator.settings import Settings
 from aggregator.sources import LoadedSources, Source, load_sources
 

@@ -24,6 +24,7 @@ from aggregator.encoding import decode_html
 from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
 from aggregator.sanitize import safe_html
 from aggregator.selectors import block_text, drop, select, text_of
+from aggregator.vocabulary import ExtractionOutcome
 
 _UK_ONLY = set("іїєґІЇЄҐ")
 _RU_ONLY = set("ыэъёЫЭЪЁ")
@@ -208,12 +209,13 @@ def extract_article(
     doc = bare_extraction(tree, url=url, options=_options())
     main = ruled if ruled is not None else (doc.text if doc is not None else "")
     if not (main or "").strip():
-        return ExtractionResult(None, "no main text found on the page", "empty_text")
+        return ExtractionResult(None, "no main text found on the page",
+                                ExtractionOutcome.EMPTY_TEXT)
     title = overrides.get("title") or (doc and (doc.title or "").strip()) or None
     body = _body(main, title)
     if len(body) < MIN_TEXT_CHARS:
         return ExtractionResult(None, f"main text too short ({len(body)} characters)",
-                                "short_text")
+                                ExtractionOutcome.SHORT_TEXT)
     approx_date = parse_timestamp(doc.date) if doc and doc.date else None
     published = overrides.get("published_at") or facts["published_at"]
     draft = ArticleDraft(

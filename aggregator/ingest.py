@@ -1,26 +1,31 @@
-"""The one place that knows the order of the stages for a feed and for one article.
+"""The article path: the one place that knows the order of the stages for one article.
 
-feed: record fetch -> record entries (canonical links) -> choose what to fetch
-article: fill gaps from the feed -> canonical URL -> fingerprint -> cites
-  -> same article in its source? revision : place in a story (URL, hash, MinHash, edition)
+fill gaps from the feed -> canonical URL -> fingerprint -> cites
+  -> same article in its source? revision : place in a story (one query for the candidates,
+     aggregator/placement.py chooses)
   -> store with provenance, choose the story's primary, index the signature
      (one transaction per batch of articles)
   -> archive the raw responses (WARC; a failure is recorded, not fatal)
+
+Crawl bookkeeping (crawls, entries, validators, walked pages) is the ledger's
+(aggregator/ledger.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import NamedTuple
 
-from aggregator import dedup, provenance, quality, records, urls
+from aggregator import dedup, placement, provenance, quality, records, urls
 from aggregator.archive import WarcArchive
-from aggregator.db import discovery, extraction_stats, store, stories
+from aggregator.db import extraction_stats, store, stories
 from aggregator.db.engine import Database
+from aggregator.records import Link
 from aggregator.sources import Source
 from aggregator.urls import canonical_url, choose_canonical
+from aggregator.vocabulary import LinkKind
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +53,19 @@ def fill_from_feed(draft: records.ArticleDraft, entry: records.FeedEntry | None)
 def provenance_links(
     source: Source, draft: records.ArticleDraft, canonical: str, entry: records.FeedEntry | None,
     cites: list[records.Cite] = (),
-) -> list[tuple[str, str | None, str | None]]:
-    """(kind, url, label) for where the article came from and what it points to."""
-    links: list[tuple[str, str | None, str | None]] = [
-        ("original", draft.url, draft.sitename or source.title),
-        ("feed", source.url, entry.guid if entry else None),
+) -> list[Link]:
+    """Where the article came from and what it points to."""
+    links = [
+        Link(LinkKind.ORIGINAL, draft.url, draft.sitename or source.title),
+        Link(LinkKind.FEED, source.url, entry.guid if entry else None),
     ]
     if entry and entry.link != draft.url:
-        links.append(("redirected_from", entry.link, None))
+        links.append(Link(LinkKind.REDIRECTED_FROM, entry.link))
     if canonical != draft.url:
-        links.append(("canonical", canonical, None))
-    links.extend(("alternate", url, lang) for lang, url in draft.alternates if url != draft.url)
-    links.extend(("cites", cite.url, cite.outlet) for cite in cites)
+        links.append(Link(LinkKind.CANONICAL, canonical))
+    links += [Link(LinkKind.ALTERNATE, url, lang) for lang, url in draft.alternates
+              if url != draft.url]
+    links += [Link(LinkKind.CITES, cite.url, cite.outlet) for cite in cites]
     return links
 
 
@@ -85,12 +91,12 @@ class Arrival(NamedTuple):
 
 
 class Ingestor:
-    """Stores what the spiders bring, one short transaction per step."""
+    """Stores the articles the spider brings, a batch per transaction, and keeps the
+    near-duplicate index in step with what is stored."""
 
-    def __init__(self, db: Database, max_entry_attempts: int = 5,
-                 archive: WarcArchive | None = None, screenshots: bool = True):
+    def __init__(self, db: Database, archive: WarcArchive | None = None,
+                 screenshots: bool = True):
         self.db = db
-        self.max_attempts = max_entry_attempts
         self.archive = archive
         self.screenshots = screenshots
         self.index = dedup.NearIndex()
@@ -107,60 +113,9 @@ class Ingestor:
             self.index.add_many(list(stories.signatures(session)))
         log.info("near-duplicate index loaded: %d articles", len(self.index))
 
-    def register(self, source: Source) -> int:
-        with self.db.session() as session:
-            return store.sync_source(session, source)
-
-    def conditional_headers(self, source_id: int) -> dict[str, str]:
-        with self.db.session() as session:
-            etag, modified = store.validators(session, source_id)
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if modified:
-            headers["If-Modified-Since"] = modified
-        return headers
-
-    def start_crawl(self, source_id: int, started_at) -> int:
-        with self.db.session() as session:
-            return store.start_crawl(session, source_id, started_at)
-
-    def finish_crawl(self, crawl_id: int, summary: records.CrawlSummary, outcome: str) -> None:
-        with self.db.session() as session:
-            store.finish_crawl(session, crawl_id, summary, outcome)
-
-    def accept_feed(
-        self, source_id: int, fetch: records.FetchRecord, feed: records.ParsedFeed | None,
-        validators: bool = True,
-    ) -> tuple[int, list[store.PendingEntry]]:
-        """Record the feed fetch and its entries; return (new entries, entries to fetch).
-
-        `feed` is None for a 304: nothing new, but earlier entries may still be pending.
-        Validators are saved only once the entries are stored, so a crash never hides them;
-        only the source URL's own (`validators`), not those of a child sitemap or listing page.
-        """
-        with self.db.session() as session:
-            fetch_id = store.add_fetch(session, source_id, fetch)
-            new = 0
-            if feed is not None:
-                canonicals = {e.link: canonical_url(e.link) for e in feed.entries}
-                new = store.upsert_entries(session, source_id, fetch_id, feed.entries, canonicals)
-                if validators:
-                    store.save_validators(session, source_id, fetch)
-            return new, store.pending_entries(session, source_id, self.max_attempts)
-
-    def store_article(
-        self,
-        source: Source,
-        source_id: int,
-        entry_ids: list[int],
-        entry: records.FeedEntry | None,
-        fetch: records.FetchRecord,
-        draft: records.ArticleDraft,
-        raw: records.RawPage | None = None,
-    ) -> stories.StoredArticle:
-        article = Arrival(source, source_id, entry_ids, entry, fetch, draft, raw)
-        outcome = self.store_articles([article])[0]
+    def store_article(self, arrival: Arrival) -> stories.StoredArticle:
+        """One article on its own (tests and tools); the spider stores batches."""
+        outcome = self.store_articles([arrival])[0]
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -171,7 +126,7 @@ class Ingestor:
         try:
             with self.db.session() as session:
                 done = [self._store(session, a) for a in batch]
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed back per article, or retried one by one
             if len(batch) == 1:
                 self._reload_index()
                 return [exc]
@@ -194,22 +149,21 @@ class Ingestor:
                                          (a.source.title, draft.sitename))
         guid = a.entry.guid if a.entry else None
         fetch_id = store.add_fetch(session, a.source_id, a.fetch)
+        version = records.ArticleVersion(fetch_id, tuple(a.entry_ids), draft, canonical, fp,
+                                         a.fetch.fetched_at)
         known = stories.find_in_source(session, a.source_id, draft.url, canonical, guid)
         if known is not None:
-            stored = stories.revise_article(session, known, fetch_id, a.entry_ids, draft,
-                                            canonical, fp, a.fetch.fetched_at)
+            stored = stories.revise_article(session, known, version)
         else:
-            stored = stories.insert_article(
-                session, a.source_id, fetch_id, a.entry_ids, draft, canonical, guid, fp,
-                urls.edition_key(canonical), self._place(session, draft, canonical, fp),
-                a.fetch.fetched_at,
-            )
-        store.add_links(session, stored.id,
-                        provenance_links(a.source, draft, canonical, a.entry, cites))
+            new = records.NewArticle(a.source_id, guid, urls.edition_key(canonical),
+                                     self._place(session, draft, canonical, fp), version)
+            stored = stories.insert_article(session, new)
+        store.add_links(session, stored.id, provenance_links(a.source, draft, canonical, a.entry,
+                                                             cites))
         if stored.created and self.screenshots and a.source.screenshots:
             store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
-        extraction_stats.count(session, a.source_id, a.fetch.fetched_at.astimezone(timezone.utc).date(),
-                         outcome)
+        extraction_stats.count(session, a.source_id,
+                               a.fetch.fetched_at.astimezone(timezone.utc).date(), outcome)
         members = [_member(m) for m in stories.story_members(session, stored.story_id)]
         stories.set_primary(session, stored.story_id, dedup.choose_primary(members))
         if stored.created or stored.revised:
@@ -225,30 +179,14 @@ class Ingestor:
         self.load_index()
 
     def _place(self, session, draft: records.ArticleDraft, canonical: str,
-               fp: records.Fingerprint) -> stories.Placement:
-        """Which story a new article joins: same URL elsewhere, same text, near-same text, or
-        another language edition; else its own. Every rule is asked, because an article can
-        be the missing link between two stories (a uk original, its ru edition stored first
-        and a rewrite): those are merged into the first found."""
-        found: list[tuple[int, str, float | None]] = []
-        if story := stories.story_by_url(session, canonical):
-            found.append((story, "url", 1.0))
-        if story := stories.story_by_hash(session, fp.content_hash):
-            found.append((story, "exact", 1.0))
-        matches = self.index.matches(fp)
-        if matches:
-            score = round(matches[0][1], 3)
-            found += [(s, "near", score) for s in stories.stories_of(session, [k for k, _ in matches])]
+               fp: records.Fingerprint) -> records.Placement:
+        """Which story a new article joins: one query gathers the candidates (the near
+        matches come from the in-memory index), aggregator/placement.py chooses."""
         alternates = [canonical_url(u) for _, u in draft.alternates if u != draft.url]
-        story = stories.story_by_edition(session, alternates, urls.edition_counterparts(canonical),
-                                         urls.edition_key(canonical), draft.language)
-        if story:
-            found.append((story, "edition", None))
-        if not found:
-            return stories.Placement(None, "first")
-        story, kind, score = found[0]
-        others = tuple(dict.fromkeys(s for s, _, _ in found if s != story))
-        return stories.Placement(story, kind, score, others)
+        candidates = stories.story_candidates(
+            session, canonical, fp.content_hash, dict(self.index.matches(fp)), alternates,
+            urls.edition_counterparts(canonical), urls.edition_key(canonical), draft.language)
+        return placement.choose_story(candidates)
 
     def _archive(self, pages: list[tuple[records.RawPage, int]]) -> None:
         """After the commit: the articles are stored whatever happens to their WARC records."""
@@ -263,45 +201,3 @@ class Ingestor:
         with self.db.session() as session:
             for (_, fetch_id), (pointer, error) in zip(pages, saved):
                 stories.save_warc(session, fetch_id, pointer, error)
-
-    def page_failed(
-        self, source_id: int, entry_ids: list[int], reason: str,
-        fetch: records.FetchRecord | None = None, outcome: str | None = None,
-    ) -> None:
-        """`outcome` names an extraction failure (empty or short text) for the quality counters."""
-        with self.db.session() as session:
-            if fetch is not None:
-                store.add_fetch(session, source_id, fetch)
-            store.entry_failed(session, entry_ids, reason, self.max_attempts)
-            if outcome is not None:
-                extraction_stats.count(session, source_id, datetime.now(timezone.utc).date(),
-                                 quality.of_failure(outcome))
-
-    def page_skipped(self, entry_ids: list[int], reason: str) -> None:
-        with self.db.session() as session:
-            store.entry_skipped(session, entry_ids, reason)
-
-    def child_failed(self, source_id: int) -> None:
-        """A child sitemap could not be read: forget the root's validators, so the next crawl
-        gets the index again (not a 304) and retries the child."""
-        with self.db.session() as session:
-            store.clear_validators(session, source_id)
-
-    def walked_pages(self, source_id: int, urls_: list[str]) -> dict:
-        """url -> lastmod when last walked, for the sitemap/listing pages of `urls_` walked."""
-        with self.db.session() as session:
-            return discovery.walked(session, source_id, urls_)
-
-    def plan_pages(self, source_id: int, kind: str, pages: list) -> None:
-        """Persist (url, lastmod) pages a backfill will walk, before any is requested."""
-        with self.db.session() as session:
-            discovery.plan(session, source_id, kind, pages)
-
-    def backfill_frontier(self, source_id: int) -> list[tuple[str, str]]:
-        with self.db.session() as session:
-            return discovery.frontier(session, source_id)
-
-    def page_walked(self, source_id: int, url: str, kind: str, lastmod, entries: int) -> None:
-        """After its entries are stored: a crash before this walks the page again."""
-        with self.db.session() as session:
-            discovery.mark_walked(session, source_id, url, kind, lastmod, entries)

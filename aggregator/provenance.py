@@ -11,7 +11,7 @@ import difflib
 import re
 
 from aggregator.records import Cite
-from aggregator.urls import host_of, registered_domain
+from aggregator.urls import registered_domain
 
 # Well-known outlets: domain -> name, so a linked domain gets a name and a named outlet a URL.
 OUTLETS = {
@@ -54,12 +54,6 @@ def _clean(name: str) -> str | None:
     return name
 
 
-def outlet_of(url: str) -> str:
-    """A readable outlet name for a URL: the known name, else the registered domain."""
-    domain = registered_domain(url)
-    return OUTLETS.get(domain, domain)
-
-
 def attributions(text: str, title: str | None = None) -> list[str]:
     """Outlet names the text attributes its facts to, in order of appearance."""
     found = []
@@ -94,10 +88,6 @@ def cited_sources(
         known = _BY_NAME.get(key)
         cites[key] = Cite(name, f"https://{known}/" if known else None)
     return list(cites.values())
-
-
-def cited_hosts(urls: list[str]) -> frozenset[str]:
-    return frozenset(host_of(u) for u in urls if u)
 
 
 def revision_diff(old: str, new: str, old_label: str = "before", new_label: str = "after") -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass, fields
 
 from aggregator.records import ArticleDraft
+from aggregator.vocabulary import ExtractionOutcome
 
 MIN_PAGES = 5  # too few pages say nothing about a source's layout
 DROP = 0.5  # flagged below half of the baseline's fill rate
@@ -49,9 +50,9 @@ def of_draft(draft: ArticleDraft, declared_language: str) -> Outcomes:
                                           and draft.language != declared_language))
 
 
-def of_failure(outcome: str) -> Outcomes:
-    """A page without usable text: `outcome` is "empty_text" or "short_text"."""
-    return Outcomes(pages=1, **{outcome: 1})
+def of_failure(outcome: ExtractionOutcome) -> Outcomes:
+    """A page without usable text (empty or too short)."""
+    return Outcomes(pages=1, **{str(outcome): 1})
 
 
 def layout_changed(recent: Outcomes, baseline: Outcomes) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
+from aggregator.vocabulary import ExtractionOutcome, FetchKind, LinkKind, PlacementKind
+
 T = TypeVar("T")
 
 
@@ -21,7 +23,7 @@ class FetchRecord:
     fetched_at: datetime
     size: int
     sha256: str
-    kind: str  # "feed" | "sitemap" | "listing" | "page"
+    kind: FetchKind
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -68,6 +70,30 @@ def collect_entries(raws: Iterable[T], make: Callable[[T], FeedEntry]
             entry = dataclasses.replace(entry, published_at=None)
         entries[entry.guid] = entry
     return list(entries.values()), skipped
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """A stored entry whose page still has to be fetched."""
+
+    id: int
+    entry: FeedEntry
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    """A sitemap or listing page a backfill will walk (its lastmod when the index gives one)."""
+
+    url: str
+    lastmod: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FrontierPage:
+    """A planned page not walked yet, and what kind of page it is."""
+
+    url: str
+    kind: FetchKind
 
 
 @dataclass(frozen=True)
@@ -185,7 +211,7 @@ class ExtractionResult:
 
     draft: ArticleDraft | None
     failure: str | None = None
-    outcome: str | None = None  # quality counter of a failure: "empty_text" | "short_text"
+    outcome: ExtractionOutcome | None = None  # the quality counter of a failure
     extract_seconds: float = 0.0  # measured in the worker
     dedup_seconds: float = 0.0
 
@@ -255,3 +281,57 @@ class Capture:
     browser: str
     browser_version: str
     duration_ms: int
+
+
+@dataclass(frozen=True)
+class Link:
+    """A provenance link: where an article came from or what it points to. A `cites` link may
+    name an outlet without a URL (url None, label the name)."""
+
+    kind: LinkKind
+    url: str | None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class StoryCandidate:
+    """A story a new article might join, found by one rule through one stored article."""
+
+    story_id: int
+    kind: PlacementKind
+    article_id: int
+    score: float | None = None  # near matches: estimated containment
+    declared: bool = False  # editions: named by the article's own hreflang alternates
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The story a new article joins and why (None story: it starts a new one)."""
+
+    story_id: int | None
+    kind: PlacementKind
+    score: float | None = None
+    merge: tuple[int, ...] = ()  # other stories this article shows to be the same one
+
+
+@dataclass(frozen=True)
+class ArticleVersion:
+    """One fetch of an article page, ready to store: as a new article or a revision."""
+
+    fetch_id: int
+    entry_ids: tuple[int, ...]
+    draft: ArticleDraft
+    canonical_url: str
+    fingerprint: Fingerprint
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article not stored before in its source, and the story it joins."""
+
+    source_id: int
+    guid: str | None
+    edition_key: str | None
+    placement: Placement
+    version: ArticleVersion

@@ -82,10 +82,6 @@ class CrawlScheduler:
             log.info("source %s", "rescheduled" if old else "scheduled",
                      extra={"source": name, "url": source.url})
 
-    def next_run(self, name: str) -> datetime | None:
-        job = self._aps.get_job(name) if self._aps.running else None
-        return job.next_run_time if job else None
-
     def _first_run(self, source: Source, changed: bool) -> datetime:
         now = utcnow()
         if source.schedule.cron:

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     )
     autothrottle: bool = Field(True, description="Adapt the delay to each host's latency.")
     obey_robots: bool = Field(True, description="Honour robots.txt.")
+    robots_ttl: float = Field(
+        86400.0, gt=0, description="Seconds a host's robots.txt is trusted before it is asked "
+        "for again."
+    )
     download_timeout: float = Field(30.0, gt=0, description="Seconds before a request is abandoned.")
     max_body_size: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest response body accepted, in bytes."

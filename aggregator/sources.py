@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -28,6 +28,7 @@ from pydantic import (
 from aggregator.records import ExtractRules, FeedEntry
 from aggregator.selectors import compile_selector
 from aggregator.settings import world_writable
+from aggregator.vocabulary import SourceKind
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
@@ -216,7 +217,7 @@ class Source(BaseModel):
 
     name: str = Field(pattern=SLUG, description="Unique slug; the key everywhere.")
     title: str = Field(min_length=1, description="Human name shown in status and exports.")
-    kind: Literal["feed", "sitemap", "listing"] = Field(
+    kind: SourceKind = Field(
         description="How the source is read: `feed` (RSS/Atom), `sitemap`, `listing`.")
     url: HttpUrl = Field(description="Feed, sitemap (or index) or first listing page URL.")
     language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the edition.")
@@ -264,7 +265,7 @@ class Source(BaseModel):
 
     @model_validator(mode="after")
     def _listing_needs_selectors(self) -> Source:
-        if self.kind == "listing" and self.listing is None:
+        if self.kind == SourceKind.LISTING and self.listing is None:
             raise ValueError("kind: listing needs a 'listing' section with a 'links' selector")
         return self
 

@@ -8,7 +8,6 @@ hosts are taken to mirror www.), and the language segments (/ukr/, /rus/) of edi
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,17 +52,6 @@ def canonical_url(url: str) -> str:
     return canonicalize_url(folded, keep_fragments=False)
 
 
-def is_private_host(host: str) -> bool:
-    """Loopback, private, link-local or otherwise non-global: never a news site."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global
-
-
 def same_site(url: str, domains: tuple[str, ...]) -> bool:
     """True when `url`'s host is one of `domains` or a subdomain of one."""
     host = host_of(url)
@@ -75,12 +63,6 @@ def choose_canonical(page_url: str, declared: str | None, domains: tuple[str, ..
     if declared and urlsplit(declared).scheme in ("http", "https") and same_site(declared, domains):
         return canonical_url(declared)
     return canonical_url(page_url)
-
-
-def edition_language(url: str) -> str | None:
-    """The language an edition's path names (/rus/news/... -> 'ru'), if any."""
-    first = urlsplit(url).path.strip("/").split("/", 1)[0].lower()
-    return LANGUAGE_SEGMENTS.get(first)
 
 
 def edition_counterparts(url: str) -> list[str]:

@@ -107,3 +107,12 @@ class CaptureAttempt(StrEnum):
     RETRY = "retry"  # failed, tried again after a back-off
     FAILED = "failed"  # failed for good
     UNRECORDED = "unrecorded"  # the outcome could not be written: the lease brings it back
+
+
+class RequestKind(StrEnum):
+    """What a request is for, as the URL guard (aggregator/guard.py) judges it."""
+
+    ROOT = "root"  # a source's own URL (feed, sitemap, listing start page) and its redirects
+    PAGE = "page"  # article pages, child sitemaps, listing pages: the source's allowed domains
+    ROBOTS = "robots"  # robots.txt of a host a request of the source goes to
+    SUBRESOURCE = "subresource"  # what a captured page loads: frames, images, scripts, sockets

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aggregator.db.migrate import upgrade  # noqa: E402
 from aggregator.capture import ScreenshotWorker  # noqa: E402
+from aggregator.db.migrate import upgrade  # noqa: E402
 from aggregator.settings import Settings  # noqa: E402
 from bench.procmem import tree_memory  # noqa: E402
 from tests import stories  # noqa: E402

@@ -19,63 +19,65 @@ from twisted.python.failure import Failure
 from aggregator import metrics
 from aggregator.errors import FeedError
 from aggregator.listing import parse_listing
-from aggregator.records import ParsedFeed
+from aggregator.records import PlannedPage
 from aggregator.sitemaps import children_to_walk, parse_sitemap
 from aggregator.sources import admit
-from spiders.middlewares import ShuttingDown
+from aggregator.vocabulary import FetchKind, RequestKind, SourceKind
+from spiders.middlewares import KIND, ShuttingDown
+from spiders.responses import failure_kind
 from spiders.run import CrawlRun
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 3  # index -> index -> urlset is as deep as publishers go
 
 
-class DiscoveryMixin:
-    """Sitemap and listing callbacks of FeedSpider (which supplies `_request`, `_accept`,
-    `_root_fetched`, `_fail_feed`, `feed_error` and `ingestor`)."""
+class DiscoverySteps:
+    """Sitemap and listing callbacks of SourceSpider (spiders/spider.py, which supplies
+    `_request`, `_accept`, `_root_fetched`, `_root_failed`, `root_error` and `ledger`)."""
 
     def discovery_requests(self, run: CrawlRun, headers: dict[str, str]) -> list[scrapy.Request]:
         """The run's first requests: a backfill's frontier if it has one, else the source's
         own URL(s) as roots (conditional only on a regular sitemap crawl)."""
         source = run.source
         if run.backfill is not None:
-            frontier = self.ingestor.backfill_frontier(run.source_id)
+            frontier = self.ledger.backfill_frontier(run.source_id)
             if frontier:
                 log.info("backfill resumes: %d pages planned", len(frontier),
                          extra={"source": source.name, "url": source.url})
-                return [r for url, kind in frontier if (r := self._walk(run, url, kind))]
-        if source.kind == "sitemap":
-            roots = [(source.url, "sitemap")]
+                return [r for page in frontier if (r := self._walk(run, page.url, page.kind))]
+        if source.kind == SourceKind.SITEMAP:
+            roots = [(source.url, FetchKind.SITEMAP)]
         else:
-            roots = [(u, "listing") for u in (source.url, *source.listing.start_urls)]
+            roots = [(u, FetchKind.LISTING) for u in (source.url, *source.listing.start_urls)]
         requests = []
         for url, kind in roots:
             request = self._walk(run, url, kind, root=True)
             if request is not None:
-                if kind == "sitemap" and run.backfill is None:
+                if kind == FetchKind.SITEMAP and run.backfill is None:
                     request.headers.update(headers)
                 requests.append(request)
         return requests
 
-    def _walk(self, run: CrawlRun, url: str, kind: str, lastmod: datetime | None = None,
+    def _walk(self, run: CrawlRun, url: str, kind: FetchKind, lastmod: datetime | None = None,
               depth: int = 0, page: int = 1, root: bool = False) -> scrapy.Request | None:
         """A request for a sitemap or listing page, or None once the run's budget is spent."""
         if run.budget is not None:
             if run.budget <= 0:
                 return None
             run.budget -= 1
-        meta = {"run": run, "kind": kind, "handle_httpstatus_list": [304] if root else []}
-        if root:
-            meta["is_feed"] = True
+        meta = {"run": run, "fetch_kind": kind, "root": root,
+                KIND: RequestKind.ROOT if root else RequestKind.PAGE,
+                "handle_httpstatus_list": [304] if root else []}
         return scrapy.Request(
-            url, callback=self.parse_sitemap if kind == "sitemap" else self.parse_listing,
-            errback=self.feed_error if root else self.discovery_error, dont_filter=True,
+            url, callback=self.parse_sitemap if kind == FetchKind.SITEMAP else self.parse_listing,
+            errback=self.root_error if root else self.discovery_error, dont_filter=True,
             meta=meta, cb_kwargs={"lastmod": lastmod, "depth": depth, "page": page},
         )
 
     def _window(self, run: CrawlRun) -> tuple[datetime | None, datetime | None]:
         if run.backfill is not None:
             return run.backfill.since, run.backfill.until
-        if run.source.kind == "sitemap":
+        if run.source.kind == SourceKind.SITEMAP:
             return datetime.now(timezone.utc) - run.source.sitemap.max_age, None
         return None, None
 
@@ -88,8 +90,8 @@ class DiscoveryMixin:
         return ()
 
     def _handle_sitemap(self, run: CrawlRun, response: Response, lastmod, depth: int) -> None:
-        root = bool(response.meta.get("is_feed"))
-        fetch, not_modified = self._root_fetched(run, response, "sitemap", root)
+        root = bool(response.meta.get("root"))
+        fetch, not_modified = self._root_fetched(run, response, FetchKind.SITEMAP, root)
         if not_modified:
             self._accept(run, fetch, None)
             return
@@ -103,19 +105,20 @@ class DiscoveryMixin:
         # The children are planned before the parent counts as walked: a crash in between
         # walks the parent again, never loses a child.
         if parsed.children and depth < MAX_DEPTH:
-            walked = self.ingestor.walked_pages(run.source_id, [c.url for c in parsed.children])
+            walked = self.ledger.walked_pages(run.source_id, [c.url for c in parsed.children])
             limit = None if run.backfill else run.source.sitemap.max_children
             chosen = children_to_walk(parsed.children, walked, since, limit)
             if run.backfill is not None:
-                self.ingestor.plan_pages(run.source_id, "sitemap",
-                                         [(c.url, c.lastmod) for c in chosen])
+                self.ledger.plan_pages(run.source_id, FetchKind.SITEMAP,
+                                       [PlannedPage(c.url, c.lastmod) for c in chosen])
             for child in chosen:
-                request = self._walk(run, child.url, "sitemap", child.lastmod, depth + 1)
+                request = self._walk(run, child.url, FetchKind.SITEMAP, child.lastmod, depth + 1)
                 if request is not None:
                     self._request(run, request)
-        self._accept(run, fetch, ParsedFeed(entries), validators=root and run.backfill is None)
+        self._accept(run, fetch, entries, validators=root and run.backfill is None)
         if not root:
-            self.ingestor.page_walked(run.source_id, fetch.url, "sitemap", lastmod, len(entries))
+            self.ledger.page_walked(run.source_id, fetch.url, FetchKind.SITEMAP, lastmod,
+                                    len(entries))
 
     def parse_listing(self, response: Response, lastmod=None, depth: int = 0, page: int = 1):
         run: CrawlRun = response.meta["run"]
@@ -126,8 +129,8 @@ class DiscoveryMixin:
         return ()
 
     def _handle_listing(self, run: CrawlRun, response: Response, page: int) -> None:
-        root = bool(response.meta.get("is_feed"))
-        fetch, _ = self._root_fetched(run, response, "listing", root)
+        root = bool(response.meta.get("root"))
+        fetch, _ = self._root_fetched(run, response, FetchKind.LISTING, root)
         options = run.source.listing
         try:
             parsed = parse_listing(response.body, response.url, fetch.content_type,
@@ -138,26 +141,27 @@ class DiscoveryMixin:
         following = []
         if run.backfill is not None:
             following = list(parsed.next_pages)
-            self.ingestor.plan_pages(run.source_id, "listing", [(u, None) for u in following])
+            self.ledger.plan_pages(run.source_id, FetchKind.LISTING,
+                                   [PlannedPage(u, None) for u in following])
         elif page < options.max_pages:
             following = list(parsed.next_pages)
         for url in following:
-            request = self._walk(run, url, "listing", page=page + 1)
+            request = self._walk(run, url, FetchKind.LISTING, page=page + 1)
             if request is not None:
                 self._request(run, request)
         since, until = self._window(run)
-        self._accept(run, fetch, ParsedFeed(admit(parsed.entries, run.source, since, until)),
+        self._accept(run, fetch, admit(parsed.entries, run.source, since, until),
                      validators=False)
         if run.backfill is not None:
-            self.ingestor.page_walked(run.source_id, fetch.url, "listing", None,
-                                      len(parsed.entries))
+            self.ledger.page_walked(run.source_id, fetch.url, FetchKind.LISTING, None,
+                                    len(parsed.entries))
 
     def _discovery_failed(self, run: CrawlRun, fetch, reason: str, url: str, root: bool) -> None:
         """A root that cannot be read fails the run (as a broken feed does); a child is one
         failure, walked again next time."""
         if root:
-            self.ingestor.accept_feed(run.source_id, fetch, None, validators=False)
-            self._fail_feed(run, reason, url)
+            self.ledger.accept_entries(run.source_id, fetch, None, validators=False)
+            self._root_failed(run, reason, url)
         else:
             self._child_failed(run, reason, url)
 
@@ -165,8 +169,8 @@ class DiscoveryMixin:
         request = failure.request
         run: CrawlRun = request.meta["run"]
         response = getattr(failure.value, "response", None)
-        metrics.FETCHES.labels(run.source.name, request.meta["kind"],
-                               "network_error" if response is None else "http_error").inc()
+        metrics.FETCHES.labels(run.source.name, request.meta["fetch_kind"],
+                               failure_kind(failure)).inc()
         try:
             if failure.check(ShuttingDown):
                 run.interrupted = True
@@ -181,5 +185,5 @@ class DiscoveryMixin:
         run.summary.failed += 1
         log.warning("discovery page failed: %s", reason,
                     extra={"source": run.source.name, "url": url})
-        if run.source.kind == "sitemap" and run.backfill is None:
-            self.ingestor.child_failed(run.source_id)
+        if run.source.kind == SourceKind.SITEMAP and run.backfill is None:
+            self.ledger.child_failed(run.source_id)

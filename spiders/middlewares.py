@@ -1,4 +1,7 @@
-"""Downloader middleware: only http(s), the source's own hosts, no private targets unless allowed."""
+"""Downloader middleware: every request (redirect hops and robots.txt included) passes the URL
+guard (aggregator/guard.py) for its source and kind, and its host's address is resolved and
+checked before a byte is sent; once the spider is stopping, requests not yet sent are dropped.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +10,32 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.error import DNSLookupError
 
+from aggregator import guard
 from aggregator.sources import Source
-from aggregator.urls import is_private_host, same_site
+from aggregator.vocabulary import RequestKind
+
+KIND = "request_kind"  # meta key: what the request is for, as the guard judges it
 
 
 class ShuttingDown(IgnoreRequest):
     """The daemon is stopping: the request is dropped before download, not failed."""
 
 
-def refusal(url: str, source: Source | None, check_domain: bool) -> str | None:
-    """Why `url` may not be fetched for `source`, or None."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return f"scheme {parts.scheme!r} is not fetched"
-    # Requests without a source are Scrapy's own (robots.txt), made for a request checked here.
-    allow_private = source is None or source.allow_private_addresses
-    if not allow_private and is_private_host(parts.hostname or ""):
-        return f"private or loopback address {parts.hostname} (source does not allow it)"
-    if check_domain and source and not same_site(url, source.allowed_domains):
-        return f"host {parts.hostname} is outside the source's allowed domains"
-    return None
-
-
-def _source(request: Request) -> Source | None:
+def source_of(request: Request) -> Source | None:
     run = request.meta.get("run")
     return run.source if run is not None else None
 
 
+def kind_of(request: Request) -> RequestKind:
+    return RequestKind(request.meta.get(KIND, RequestKind.PAGE))
+
+
 class AddressGuardMiddleware:
-    """Checks every request (redirects included) against its source's rules and the address
-    each response came from; once the spider is stopping, drops requests not yet sent."""
+    """Refuses what the guard refuses, before download; the response's address is checked
+    again (a third line behind the resolver's own check, spiders/resolver.py)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -46,17 +44,25 @@ class AddressGuardMiddleware:
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
         return cls(crawler)
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         if getattr(self.crawler.spider, "stopping", False):
             raise ShuttingDown(f"not fetched, shutting down: {request.url}")
-        reason = refusal(request.url, _source(request), check_domain=not request.meta.get("is_feed"))
-        if reason:
+        source = source_of(request)
+        if reason := guard.refusal(request.url, source, kind_of(request)):
             raise IgnoreRequest(f"refused {request.url}: {reason}")
+        host = urlsplit(request.url).hostname or ""
+        if guard.host_address(host) is None:  # a name: check what it resolves to
+            from twisted.internet import reactor
+
+            try:
+                address = await maybe_deferred_to_future(reactor.resolve(host))
+            except DNSLookupError:
+                return  # the download fails with the same lookup error, reported there
+            if reason := guard.address_refusal(address, source):
+                raise IgnoreRequest(f"refused {request.url}: {host} resolves to {reason}")
 
     def process_response(self, request: Request, response: Response) -> Response:
-        ip = response.ip_address
-        source = _source(request)
-        allowed = source is None or source.allow_private_addresses
-        if ip is not None and not allowed and not ip.is_global:
-            raise IgnoreRequest(f"refused {response.url}: resolved to private address {ip}")
+        if response.ip_address is not None:
+            if reason := guard.address_refusal(response.ip_address, source_of(request)):
+                raise IgnoreRequest(f"refused {response.url}: answered from {reason}")
         return response

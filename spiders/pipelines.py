@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 class StorePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.capacity = crawler.settings.getint("AGGREGATOR_STORE_BUFFER", 200)
-        self.max_delay = crawler.settings.getfloat("AGGREGATOR_DB_RETRY_MAX_DELAY", 30.0)
+        settings = crawler.settings["AGGREGATOR_SETTINGS"]
+        self.capacity = settings.store_buffer
+        self.max_delay = settings.db_retry_max_delay
         self.held = 0
         self.writer: BatchWriter | None = None
 

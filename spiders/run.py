@@ -7,13 +7,13 @@ its errback, or the pipeline after storing. At zero the run is finished and reco
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from aggregator.records import CrawlSummary
 from aggregator.sources import Source
+from aggregator.vocabulary import CrawlOutcome
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,9 @@ class CrawlRun:
     summary: CrawlSummary
     on_finish: Callable[[CrawlRun], None]
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_event_loop().create_future())
-    started: float = field(default_factory=time.monotonic)
     outstanding: int = 0
-    feed_failed: bool = False
-    feed_not_modified: bool = False
+    root_failed: bool = False  # the feed, sitemap or listing page could not be read
+    root_not_modified: bool = False
     interrupted: bool = False
     backfill: Backfill | None = None
     budget: int | None = None  # sitemap/listing pages this run may still request
@@ -53,15 +52,11 @@ class CrawlRun:
             self.done.set_result(self.summary)
 
     @property
-    def outcome(self) -> str:
-        if self.feed_failed:
-            return "failed"
+    def outcome(self) -> CrawlOutcome:
+        if self.root_failed:
+            return CrawlOutcome.FAILED
         if self.interrupted:
-            return "interrupted"
+            return CrawlOutcome.INTERRUPTED
         if self.summary.failed:
-            return "partial"
-        return "not_modified" if self.feed_not_modified else "ok"
-
-    @property
-    def seconds(self) -> float:
-        return time.monotonic() - self.started
+            return CrawlOutcome.PARTIAL
+        return CrawlOutcome.NOT_MODIFIED if self.root_not_modified else CrawlOutcome.OK

@@ -1,4 +1,4 @@
-"""Hosts the one long-lived feed spider inside Scrapy's asyncio reactor.
+"""Hosts the one long-lived source spider inside Scrapy's asyncio reactor.
 
 A Twisted reactor cannot be restarted, so one AsyncCrawlerProcess lives for the whole process
 (the daemon or one `aggregator crawl`) with one Crawler and one spider; crawls of sources are
@@ -20,13 +20,14 @@ from aggregator.db.engine import Database
 from aggregator.db.migrate import require_current
 from aggregator.db.outage import Outage
 from aggregator.ingest import Ingestor
+from aggregator.ledger import CrawlLedger
 from aggregator.records import CrawlSummary
 from aggregator.settings import Settings
 from aggregator.sources import Source
 from aggregator.workers import ExtractionPool
-from spiders.feed import FeedSpider
 from spiders.run import Backfill
 from spiders.settings import scrapy_settings
+from spiders.spider import SourceSpider
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,17 +38,17 @@ class Collector:
         self.settings = settings
         self.db = db or Database(settings.effective_database_url)
         require_current(self.db.engine)
-        self.ingestor = Ingestor(self.db, settings.max_entry_attempts,
-                                 WarcArchive(settings.data_dir / "warc"),
+        self.ledger = CrawlLedger(self.db, settings.max_entry_attempts)
+        self.ingestor = Ingestor(self.db, WarcArchive(settings.data_dir / "warc"),
                                  screenshots=settings.screenshots.enabled)
         self.pool = ExtractionPool(settings.workers)
         self.outage = Outage()  # database write failures, for /healthz
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
-        self.crawler = self.process.create_crawler(FeedSpider)
+        self.crawler = self.process.create_crawler(SourceSpider)
         self._opened: asyncio.Future | None = None
 
     @property
-    def spider(self) -> FeedSpider:
+    def spider(self) -> SourceSpider:
         return self.crawler.spider
 
     def _spider_opened(self, spider) -> None:
@@ -57,10 +58,8 @@ class Collector:
     async def open(self) -> None:
         self._opened = asyncio.get_running_loop().create_future()
         self.crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
-        self.process.crawl(self.crawler, ingestor=self.ingestor, pool=self.pool,
-                           max_feed_size=self.settings.max_feed_size,
-                           max_feed_entries=self.settings.max_feed_entries,
-                           outage=self.outage)
+        self.process.crawl(self.crawler, ledger=self.ledger, ingestor=self.ingestor,
+                           pool=self.pool, outage=self.outage)
         await self._opened
 
     async def crawl(self, source: Source, backfill: Backfill | None = None) -> CrawlSummary:

@@ -1,4 +1,5 @@
-"""Scrapy settings derived from the aggregator's one Settings object."""
+"""Scrapy settings derived from the aggregator's one Settings object (which travels along as
+`AGGREGATOR_SETTINGS`, so the spider and pipeline read ours, not copies)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,14 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "STATS_DUMP": False,
         "DNS_TIMEOUT": min(settings.download_timeout, 20),
         "DOWNLOADER": "spiders.downloader.Downloader",
-        "DOWNLOADER_MIDDLEWARES": {"spiders.middlewares.AddressGuardMiddleware": 50},
+        "TWISTED_DNS_RESOLVER": "spiders.resolver.GuardedResolver",
+        "DOWNLOADER_MIDDLEWARES": {
+            "spiders.middlewares.AddressGuardMiddleware": 50,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "spiders.robots.SourceRobotsTxtMiddleware": 100,
+        },
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
-        "AGGREGATOR_STORE_BUFFER": settings.store_buffer,
-        "AGGREGATOR_DB_RETRY_MAX_DELAY": settings.db_retry_max_delay,
+        # Our components read their settings from here: every default is written once,
+        # in aggregator/settings.py.
+        "AGGREGATOR_SETTINGS": settings,
     }

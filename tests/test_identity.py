@@ -107,7 +107,8 @@ def test_a_failing_archive_never_loses_the_article(tmp_path, sqlite_url):
 
     from aggregator.db.engine import Database
     from aggregator.db.models import Article, Fetch
-    from aggregator.ingest import Ingestor
+    from aggregator.ingest import Arrival, Ingestor
+    from aggregator.ledger import CrawlLedger
     from aggregator.records import ArticleDraft, FetchRecord
     from aggregator.sources import Source
 
@@ -123,7 +124,8 @@ def test_a_failing_archive_never_loses_the_article(tmp_path, sqlite_url):
     fetch = FetchRecord(url, url, 200, when, 10, "0" * 64, "page")
     draft = ArticleDraft(url=url, text="Текст статті " * 30, title="Заголовок")
     raw = RawPage(url, 200, (), b"<html></html>", when)
-    stored = ingestor.store_article(source, ingestor.register(source), [], None, fetch, draft, raw)
+    source_id = CrawlLedger(db).register(source)
+    stored = ingestor.store_article(Arrival(source, source_id, [], None, fetch, draft, raw))
     db.dispose()
     engine = create_engine(sqlite_url)
     with engine.connect() as conn:

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from aggregator.db.engine import Database
 from aggregator.db.models import Article, FeedEntry, ProvenanceLink
-from aggregator.ingest import Ingestor, fill_from_feed
-from aggregator.records import ArticleDraft, FetchRecord, ParsedFeed
+from aggregator.ingest import Arrival, Ingestor, fill_from_feed
+from aggregator.ledger import CrawlLedger
+from aggregator.records import ArticleDraft, FetchRecord
 from aggregator.records import FeedEntry as Entry
 from aggregator.sources import Source
 
@@ -23,9 +24,9 @@ def fetch(kind: str, url: str) -> FetchRecord:
                        sha256="0" * 64, kind=kind)
 
 
-def entries(*slugs: str) -> ParsedFeed:
-    return ParsedFeed(tuple(Entry(guid=s, link=f"http://127.0.0.1/{s}", title=s.upper(),
-                                  published_at=NOW) for s in slugs))
+def entries(*slugs: str) -> tuple[Entry, ...]:
+    return tuple(Entry(guid=s, link=f"http://127.0.0.1/{s}", title=s.upper(), published_at=NOW)
+                 for s in slugs)
 
 
 def count(db: Database, model) -> int:
@@ -35,20 +36,20 @@ def count(db: Database, model) -> int:
 
 def test_storing_the_same_feed_and_article_twice_stores_nothing_twice(db_url):
     db = Database(db_url)
-    ingestor = Ingestor(db, max_entry_attempts=3)
-    source_id = ingestor.register(SOURCE)
-    assert ingestor.register(SOURCE) == source_id
+    ledger, ingestor = CrawlLedger(db, max_entry_attempts=3), Ingestor(db)
+    source_id = ledger.register(SOURCE)
+    assert ledger.register(SOURCE) == source_id
 
-    new, pending = ingestor.accept_feed(source_id, fetch("feed", SOURCE.url), entries("a", "b"))
+    new, pending = ledger.accept_entries(source_id, fetch("feed", SOURCE.url), entries("a", "b"))
     assert new == 2 and [p.entry.guid for p in pending] == ["a", "b"]
     draft = ArticleDraft(url="http://127.0.0.1/a", text="Текст статті " * 10, title="A")
-    first = ingestor.store_article(SOURCE, source_id, [pending[0].id], pending[0].entry,
-                                   fetch("page", draft.url), draft)
-    again = ingestor.store_article(SOURCE, source_id, [pending[0].id], pending[0].entry,
-                                   fetch("page", draft.url), draft)
+    arrival = Arrival(SOURCE, source_id, [pending[0].id], pending[0].entry,
+                      fetch("page", draft.url), draft)
+    first = ingestor.store_article(arrival)
+    again = ingestor.store_article(arrival)
     assert first.created and not again.created and first.id == again.id
 
-    new, pending = ingestor.accept_feed(source_id, fetch("feed", SOURCE.url), entries("a", "b"))
+    new, pending = ledger.accept_entries(source_id, fetch("feed", SOURCE.url), entries("a", "b"))
     assert new == 0 and [p.entry.guid for p in pending] == ["b"]
     assert count(db, Article) == 1 and count(db, FeedEntry) == 2
     assert count(db, ProvenanceLink) == 2  # original + feed, not duplicated
@@ -57,12 +58,12 @@ def test_storing_the_same_feed_and_article_twice_stores_nothing_twice(db_url):
 
 def test_entry_fails_for_good_after_max_attempts(db_url):
     db = Database(db_url)
-    ingestor = Ingestor(db, max_entry_attempts=2)
-    source_id = ingestor.register(SOURCE)
-    _, pending = ingestor.accept_feed(source_id, fetch("feed", SOURCE.url), entries("a"))
+    ledger = CrawlLedger(db, max_entry_attempts=2)
+    source_id = ledger.register(SOURCE)
+    _, pending = ledger.accept_entries(source_id, fetch("feed", SOURCE.url), entries("a"))
     for _ in range(2):
-        ingestor.page_failed(source_id, [pending[0].id], "HTTP 500")
-    _, pending = ingestor.accept_feed(source_id, fetch("feed", SOURCE.url), None)
+        ledger.page_failed(source_id, [pending[0].id], "HTTP 500")
+    _, pending = ledger.accept_entries(source_id, fetch("feed", SOURCE.url), None)
     assert pending == []
     with db.session() as session:
         row = session.scalar(select(FeedEntry))

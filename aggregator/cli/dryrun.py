@@ -1,40 +1,28 @@
 """`aggregator sources test`: fetch a source live and show what would be stored, storing nothing.
 
-A plain sequential fetcher (urllib, the source's address rules, the per-host delay) feeds the
-real parsers and the real extraction with the source's rules, so a new source file or a new
-selector can be tried before the daemon sees it. No database is opened.
+A plain sequential fetcher (aggregator/cli/fetcher.py: the URL guard, robots.txt, the per-host
+delay) feeds the real parsers and the real extraction with the source's rules, so a new source
+file or a new selector can be tried before the daemon sees it. No database is opened.
 """
 
 from __future__ import annotations
 
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from urllib.error import URLError
-from urllib.parse import urlsplit
 
+from aggregator.cli.fetcher import Fetcher
 from aggregator.errors import FeedError
 from aggregator.extract import MIN_TEXT_CHARS, extract_article
 from aggregator.feeds import parse_feed
 from aggregator.ingest import fill_from_feed
 from aggregator.listing import parse_listing
 from aggregator.records import ArticleDraft, FeedEntry
-from aggregator.settings import Settings
 from aggregator.sitemaps import children_to_walk, parse_sitemap
 from aggregator.sources import Source, admit
-from aggregator.urls import is_private_host, same_site
+from aggregator.vocabulary import RequestKind, SourceKind
 
 SHORT_TEXT = 400  # stored, but worth a look: a teaser or a cut-off body
 MAX_CHILDREN = 3  # child sitemaps read to find entries
-
-
-@dataclass
-class Fetched:
-    url: str
-    body: bytes
-    content_type: str | None
-    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -55,47 +43,13 @@ class Trial:
     notes: list[str] = field(default_factory=list)
 
 
-class Fetcher:
-    """One request at a time, the source's delay between them, the source's address rules."""
-
-    def __init__(self, source: Source, settings: Settings):
-        self.source, self.user_agent = source, settings.user_agent
-        self.timeout, self.max_bytes = settings.download_timeout, settings.max_body_size
-        self.delay = (source.download_delay if source.download_delay is not None
-                      else settings.download_delay)
-        self._last = 0.0
-
-    def get(self, url: str, page: bool = True) -> Fetched:
-        host = urlsplit(url).hostname or ""
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise FeedError(f"refused {url}: not http(s)")
-        if not self.source.allow_private_addresses and is_private_host(host):
-            raise FeedError(f"refused {url}: private or loopback address")
-        if page and not same_site(url, self.source.allowed_domains):
-            raise FeedError(f"refused {url}: outside the source's allowed domains")
-        time.sleep(max(0.0, self._last + self.delay - time.monotonic()))
-        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                body = answer.read(self.max_bytes + 1)
-                headers = {k: v for k, v in answer.headers.items()}
-                final = answer.geturl()
-        except (URLError, OSError, ValueError) as exc:
-            raise FeedError(f"{url}: {exc}") from exc
-        finally:
-            self._last = time.monotonic()
-        if len(body) > self.max_bytes:
-            raise FeedError(f"{url}: larger than {self.max_bytes} bytes")
-        return Fetched(final, body, headers.get("Content-Type"), headers)
-
-
 def _entries(source: Source, fetcher: Fetcher, trial: Trial) -> list[FeedEntry]:
     """The source's first step, as a crawl would take it."""
-    root = fetcher.get(source.url, page=False)
-    if source.kind == "feed":
+    root = fetcher.get(source.url, RequestKind.ROOT)
+    if source.kind == SourceKind.FEED:
         feed = parse_feed(root.body, root.url, root.headers)
         return list(admit(feed.entries, source, None))
-    if source.kind == "listing":
+    if source.kind == SourceKind.LISTING:
         listing = source.listing
         parsed = parse_listing(root.body, root.url, root.content_type, listing.links,
                                listing.next_page)

@@ -22,7 +22,8 @@ def sources() -> None:
 @click.pass_context
 def sources_test(ctx: click.Context, name: str, url: str | None, limit: int) -> None:
     """Dry run: fetch live, parse and extract as a crawl would, print it, store nothing."""
-    from aggregator.cli.dryrun import Fetcher, dry_run, render
+    from aggregator.cli.dryrun import dry_run, render
+    from aggregator.cli.fetcher import Fetcher
     from aggregator.errors import FeedError
 
     (source,) = named_sources(ctx, [name])

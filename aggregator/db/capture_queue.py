@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from aggregator.db.models import Article, Screenshot, Source
 from aggregator.records import Capture, CaptureJob
 from aggregator.views import ScreenshotView
+from aggregator.vocabulary import CaptureOutcome
 
 _CAPTURE_FIELDS = (
     "final_url", "http_status", "page_title", "width", "height", "sha256", "format", "path",
@@ -28,7 +29,7 @@ def claim(session: Session, limit: int, now: datetime, lease: timedelta) -> list
         select(Screenshot, Source.name)
         .join(Article, Article.id == Screenshot.article_id)
         .join(Source, Source.id == Article.source_id)
-        .where(Screenshot.outcome == "pending", Screenshot.next_attempt_at <= now)
+        .where(Screenshot.outcome == CaptureOutcome.PENDING, Screenshot.next_attempt_at <= now)
         .order_by(Screenshot.next_attempt_at, Screenshot.id)
         .limit(limit)
         .with_for_update(of=Screenshot, skip_locked=True)
@@ -46,7 +47,7 @@ def record_capture(session: Session, screenshot_id: int, capture: Capture) -> No
     for name in _CAPTURE_FIELDS:
         setattr(row, name, getattr(capture, name))
     row.bytes = capture.size
-    row.outcome, row.error, row.next_attempt_at = "captured", None, None
+    row.outcome, row.error, row.next_attempt_at = CaptureOutcome.CAPTURED, None, None
 
 
 def record_failure(
@@ -56,15 +57,16 @@ def record_failure(
     row = session.get(Screenshot, screenshot_id)
     row.error = reason[:2000]
     row.next_attempt_at = retry_at
-    row.outcome = "pending" if retry_at else "failed"
+    row.outcome = CaptureOutcome.PENDING if retry_at else CaptureOutcome.FAILED
 
 
 def requeue_failed(session: Session, now: datetime, article_id: int | None = None) -> int:
     """Give failed captures a fresh set of attempts; return how many."""
-    query = update(Screenshot).where(Screenshot.outcome == "failed")
+    query = update(Screenshot).where(Screenshot.outcome == CaptureOutcome.FAILED)
     if article_id is not None:
         query = query.where(Screenshot.article_id == article_id)
-    done = session.execute(query.values(outcome="pending", attempts=0, next_attempt_at=now))
+    done = session.execute(query.values(outcome=CaptureOutcome.PENDING, attempts=0,
+                                        next_attempt_at=now))
     return done.rowcount
 
 
@@ -75,11 +77,11 @@ def outcome_counts(session: Session) -> dict[str, int]:
 
 def _view(row: Screenshot) -> ScreenshotView:
     capture = None
-    if row.outcome == "captured":
+    if row.outcome == CaptureOutcome.CAPTURED:
         capture = Capture(size=row.bytes, **{name: getattr(row, name) for name in _CAPTURE_FIELDS})
     return ScreenshotView(
         id=row.id, article_id=row.article_id, requested_url=row.requested_url,
-        outcome=row.outcome, attempts=row.attempts, requested_at=row.requested_at,
+        outcome=CaptureOutcome(row.outcome), attempts=row.attempts, requested_at=row.requested_at,
         next_attempt_at=row.next_attempt_at, error=row.error, capture=capture,
     )
 
@@ -95,7 +97,7 @@ def latest_for(session: Session, article_ids: list[int]) -> dict[int, Screenshot
     return out
 
 
-def listing(session: Session, outcome: str | None = None, limit: int = 50) -> list[ScreenshotView]:
+def listing(session: Session, outcome: CaptureOutcome | None = None, limit: int = 50) -> list[ScreenshotView]:
     """Newest first, optionally only one outcome."""
     query = select(Screenshot).order_by(Screenshot.id.desc()).limit(limit)
     if outcome is not None:

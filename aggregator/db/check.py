@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from aggregator.db.models import Article, FeedEntry, Fetch, Screenshot
+from aggregator.vocabulary import CaptureOutcome, EntryStatus
 
 _WRITER_PID = re.compile(r"^aggregator-\d{14}-(\d+)-\d+\.warc\.gz$")
 
@@ -86,7 +87,8 @@ def check_screenshots(session: Session, data_dir: Path, fix: bool) -> list[Findi
             continue
         finding = Finding("screenshot file missing", f"screenshot {shot.id}: {shot.path}")
         if fix:
-            shot.outcome, shot.attempts, shot.path, shot.thumbnail_path = "pending", 0, None, None
+            shot.outcome, shot.attempts = CaptureOutcome.PENDING, 0
+            shot.path = shot.thumbnail_path = None
             shot.next_attempt_at = datetime.now(timezone.utc)
             finding.fixed = True  # captured again by the worker
         findings.append(finding)
@@ -104,14 +106,14 @@ def check_screenshots(session: Session, data_dir: Path, fix: bool) -> list[Findi
 def check_entries(session: Session, fix: bool) -> list[Finding]:
     articles = select(Article.id)
     broken = list(session.scalars(select(FeedEntry.id).where(
-        FeedEntry.status == "stored",
+        FeedEntry.status == EntryStatus.STORED,
         (FeedEntry.article_id.is_(None)) | FeedEntry.article_id.not_in(articles))))
     if not broken:
         return []
     finding = Finding("feed entries without their article", f"{len(broken)} entries marked stored")
     if fix:
         session.execute(update(FeedEntry).where(FeedEntry.id.in_(broken))
-                        .values(status="pending", article_id=None))
+                        .values(status=EntryStatus.PENDING, article_id=None))
         finding.fixed = True  # fetched again by the next crawl
     return [finding]
 

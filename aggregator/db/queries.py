@@ -30,6 +30,7 @@ from aggregator.views import (
     SourceStatus,
     StoryFacts,
 )
+from aggregator.vocabulary import EntryStatus
 
 
 def _view(article: Article, source: Source, links: list[LinkView],
@@ -148,7 +149,7 @@ def source_status(session: Session, now: datetime) -> list[SourceStatus]:
     recent = counts(Article.first_seen_at >= now - timedelta(hours=24))
     pending = dict(session.execute(
         select(FeedEntry.source_id, func.count())
-        .where(FeedEntry.status == "pending").group_by(FeedEntry.source_id)
+        .where(FeedEntry.status == EntryStatus.PENDING).group_by(FeedEntry.source_id)
     ).all())
     outcomes = extraction_stats.windows(session, now.date())
     empty = (Outcomes(), Outcomes())

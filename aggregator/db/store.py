@@ -6,7 +6,6 @@ thing twice changes timestamps, never row counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -24,15 +23,9 @@ from aggregator.db.models import (
     utcnow,
 )
 from aggregator.policy import Health, Plan
+from aggregator.records import Link, PendingEntry
 from aggregator.sources import Source as SourceConfig
-
-
-@dataclass(frozen=True)
-class PendingEntry:
-    """A feed entry whose page still has to be fetched."""
-
-    id: int
-    entry: records.FeedEntry
+from aggregator.vocabulary import CaptureOutcome, CrawlOutcome, EntryStatus
 
 
 def sync_source(session: Session, config: SourceConfig) -> int:
@@ -115,9 +108,9 @@ def upsert_entries(
         row = known.get(entry.guid)
         if row is not None:
             row.last_seen_at = now
-            if row.status == "stored" and _changed(row, entry):
+            if row.status == EntryStatus.STORED and _changed(row, entry):
                 row.title, row.updated_at = entry.title, entry.updated_at
-                row.status, row.attempts = "pending", 0
+                row.status, row.attempts = EntryStatus.PENDING, 0
             continue
         same = [Article.url == entry.link]
         if entry.link in canonicals:
@@ -140,7 +133,7 @@ def upsert_entries(
                 image_url=entry.image_url,
                 first_seen_at=now,
                 last_seen_at=now,
-                status="stored" if article_id else "pending",
+                status=EntryStatus.STORED if article_id else EntryStatus.PENDING,
                 article_id=article_id,
             )
         )
@@ -161,7 +154,7 @@ def pending_entries(session: Session, source_id: int, max_attempts: int) -> list
         select(FeedEntry)
         .where(
             FeedEntry.source_id == source_id,
-            FeedEntry.status == "pending",
+            FeedEntry.status == EntryStatus.PENDING,
             FeedEntry.attempts < max_attempts,
         )
         .order_by(FeedEntry.id)
@@ -190,22 +183,20 @@ def entry_failed(session: Session, entry_ids: list[int], reason: str, max_attemp
         row.attempts += 1
         row.last_error = reason[:2000]
         if row.attempts >= max_attempts:
-            row.status = "failed"
+            row.status = EntryStatus.FAILED
 
 
 def entry_skipped(session: Session, entry_ids: list[int], reason: str) -> None:
     session.execute(
         update(FeedEntry)
         .where(FeedEntry.id.in_(entry_ids))
-        .values(status="skipped", last_error=reason[:2000])
+        .values(status=EntryStatus.SKIPPED, last_error=reason[:2000])
     )
 
 
-def add_links(
-    session: Session, article_id: int, links: list[tuple[str, str | None, str | None]]
-) -> None:
-    """Attach provenance links (kind, url, label), skipping ones already there; a link
-    without a URL (an outlet named in the text) is told apart by its label."""
+def add_links(session: Session, article_id: int, links: list[Link]) -> None:
+    """Attach provenance links, skipping ones already there; a link without a URL (an outlet
+    named in the text) is told apart by its label."""
     existing = set(
         session.execute(
             select(ProvenanceLink.kind, ProvenanceLink.url, ProvenanceLink.label).where(
@@ -214,10 +205,11 @@ def add_links(
         ).all()
     )
     seen = {(kind, url or label) for kind, url, label in existing}
-    for kind, url, label in links:
-        if (kind, url or label) not in seen:
-            seen.add((kind, url or label))
-            session.add(ProvenanceLink(article_id=article_id, kind=kind, url=url, label=label))
+    for link in links:
+        if (link.kind, link.url or link.label) not in seen:
+            seen.add((link.kind, link.url or link.label))
+            session.add(ProvenanceLink(article_id=article_id, kind=link.kind, url=link.url,
+                                       label=link.label))
     session.flush()
 
 
@@ -225,7 +217,8 @@ def enqueue_screenshot(session: Session, article_id: int, fetch_id: int, url: st
     """Queue a capture of the article's page; the worker takes it after this commit."""
     now = utcnow()
     session.add(Screenshot(article_id=article_id, fetch_id=fetch_id, requested_url=url,
-                           requested_at=now, next_attempt_at=now, outcome="pending", attempts=0))
+                           requested_at=now, next_attempt_at=now, outcome=CaptureOutcome.PENDING,
+                           attempts=0))
 
 
 def start_crawl(session: Session, source_id: int, started_at: datetime) -> int:
@@ -236,7 +229,8 @@ def start_crawl(session: Session, source_id: int, started_at: datetime) -> int:
     return crawl.id
 
 
-def finish_crawl(session: Session, crawl_id: int, summary: records.CrawlSummary, outcome: str) -> None:
+def finish_crawl(session: Session, crawl_id: int, summary: records.CrawlSummary,
+                 outcome: CrawlOutcome) -> None:
     """Close the crawl row and update the source's health."""
     crawl = session.get(Crawl, crawl_id)
     crawl.finished_at = utcnow()
@@ -247,7 +241,7 @@ def finish_crawl(session: Session, crawl_id: int, summary: records.CrawlSummary,
     source = session.get(Source, crawl.source_id)
     if summary.new:
         source.last_new_article_at = crawl.finished_at
-    if outcome == "failed":
+    if outcome == CrawlOutcome.FAILED:
         source.consecutive_failures += 1
         source.last_error = crawl.error
     else:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, literal, or_, select, true, union_all, update
 from sqlalchemy.orm import Session
 
 from aggregator import records
@@ -24,6 +24,8 @@ from aggregator.db.models import (
     Story,
     utcnow,
 )
+from aggregator.records import ArticleVersion, NewArticle, StoryCandidate
+from aggregator.vocabulary import EntryStatus, LinkKind, PlacementKind
 
 
 @dataclass(frozen=True)
@@ -32,16 +34,6 @@ class StoredArticle:
     created: bool
     story_id: int
     revised: bool = False
-
-
-@dataclass(frozen=True)
-class Placement:
-    """The story a new article joins and why (None story: it starts a new one)."""
-
-    story_id: int | None
-    kind: str  # first | url | exact | near | edition
-    score: float | None = None
-    merge: tuple[int, ...] = ()  # other stories this article shows to be the same one
 
 
 @dataclass(frozen=True)
@@ -65,51 +57,48 @@ def find_in_source(session: Session, source_id: int, url: str, canonical: str,
     )
 
 
-def story_by_url(session: Session, canonical: str) -> int | None:
-    return session.scalar(select(Article.story_id).where(Article.canonical_url == canonical)
-                          .order_by(Article.id).limit(1))
+def story_candidates(
+    session: Session, canonical: str, content_hash: str, near: dict[int, float],
+    alternates: list[str], counterparts: list[str], edition_key: str | None,
+    language: str | None,
+) -> list[StoryCandidate]:
+    """Every story a new article might join, in one query: by canonical URL, by text hash,
+    through the stored articles its text nearly matches (`near`: article id -> score), by a
+    declared alternate, or as another language's edition (counterpart URL or article id).
+    The choice is aggregator/placement.py's."""
+    def first(kind: PlacementKind, *where, declared: bool = False):
+        return (select(Article.story_id, literal(str(kind)).label("kind"),
+                       Article.id.label("article_id"), literal(declared).label("declared"))
+                .where(Article.story_id.is_not(None), *where)
+                .order_by(Article.id).limit(1).subquery())
 
-
-def story_by_hash(session: Session, content_hash: str) -> int | None:
-    return session.scalar(select(Article.story_id).where(Article.content_hash == content_hash)
-                          .order_by(Article.id).limit(1))
-
-
-def stories_of(session: Session, article_ids: list[int]) -> list[int]:
-    """The distinct stories of `article_ids`, in the caller's order."""
-    found = dict(session.execute(
-        select(Article.id, Article.story_id).where(Article.id.in_(article_ids))
-    ).all())
-    return list(dict.fromkeys(found[i] for i in article_ids if found.get(i)))
-
-
-def story_by_edition(session: Session, alternates: list[str], counterparts: list[str],
-                     edition_key: str | None, language: str | None) -> int | None:
-    """Story of a declared alternate (hreflang), or of an article in another language at a
-    counterpart URL or with the same site + article id."""
+    branches = [first(PlacementKind.URL, Article.canonical_url == canonical),
+                first(PlacementKind.EXACT, Article.content_hash == content_hash)]
     if alternates:
-        story = session.scalar(select(Article.story_id).where(Article.canonical_url.in_(alternates))
-                               .order_by(Article.id).limit(1))
-        if story:
-            return story
+        branches.append(first(PlacementKind.EDITION, Article.canonical_url.in_(alternates),
+                              declared=True))
     paired = [Article.canonical_url.in_(counterparts)] if counterparts else []
     if edition_key:
         paired.append(Article.edition_key == edition_key)
-    if not paired:
-        return None
-    query = select(Article.story_id).where(or_(*paired))
-    if language:
-        query = query.where(or_(Article.language.is_(None), Article.language != language))
-    return session.scalar(query.order_by(Article.id).limit(1))
+    if paired:
+        other_language = (or_(Article.language.is_(None), Article.language != language)
+                          if language else true())
+        branches.append(first(PlacementKind.EDITION, or_(*paired), other_language))
+    selects = [select(*b.c) for b in branches]
+    if near:
+        selects.append(select(Article.story_id, literal(str(PlacementKind.NEAR)).label("kind"),
+                              Article.id.label("article_id"), literal(False).label("declared"))
+                       .where(Article.story_id.is_not(None), Article.id.in_(near)))
+    return [StoryCandidate(row.story_id, PlacementKind(row.kind), row.article_id,
+                           near.get(row.article_id) if row.kind == PlacementKind.NEAR else None,
+                           bool(row.declared))
+            for row in session.execute(union_all(*selects))]
 
 
-def insert_article(
-    session: Session, source_id: int, fetch_id: int, entry_ids: list[int],
-    draft: records.ArticleDraft, canonical: str, guid: str | None, fp: records.Fingerprint,
-    edition_key: str | None, placement: Placement, fetched_at: datetime,
-) -> StoredArticle:
+def insert_article(session: Session, new: NewArticle) -> StoredArticle:
     """A new article row with revision 1 and its signature, in its story (new or joined)."""
     now = utcnow()
+    version, placement = new.version, new.placement
     story_id = placement.story_id
     if placement.merge:
         session.execute(update(Article).where(Article.story_id.in_(placement.merge))
@@ -120,56 +109,57 @@ def insert_article(
         session.add(story)
         session.flush()
         story_id = story.id
-    row = Article(source_id=source_id, url=draft.url, first_seen_at=now, story_id=story_id,
-                  match_kind=placement.kind, match_score=placement.score,
-                  edition_key=edition_key, guid=guid,
-                  feed_entry_id=entry_ids[0] if entry_ids else None)
+    row = Article(source_id=new.source_id, url=version.draft.url, first_seen_at=now,
+                  story_id=story_id, match_kind=placement.kind, match_score=placement.score,
+                  edition_key=new.edition_key, guid=new.guid,
+                  feed_entry_id=version.entry_ids[0] if version.entry_ids else None)
     session.add(row)
-    _apply(row, fetch_id, draft, canonical, fp, fetched_at)
+    _apply(row, version)
     session.flush()
-    session.add(ArticleRevision(article_id=row.id, number=1, fetch_id=fetch_id,
-                                fetched_at=fetched_at, title=draft.title, text=draft.text,
-                                content_hash=fp.content_hash))
+    _add_revision(session, row.id, 1, version)
+    fp = version.fingerprint
     session.add(ArticleSignature(article_id=row.id, minhash=fp.minhash, shingles=fp.shingles))
-    _entries_stored(session, entry_ids, row.id)
+    _entries_stored(session, version.entry_ids, row.id)
     return StoredArticle(row.id, True, story_id)
 
 
-def revise_article(
-    session: Session, article_id: int, fetch_id: int, entry_ids: list[int],
-    draft: records.ArticleDraft, canonical: str, fp: records.Fingerprint, fetched_at: datetime,
-) -> StoredArticle:
+def revise_article(session: Session, article_id: int, version: ArticleVersion) -> StoredArticle:
     """A re-fetch of a stored article: a new revision when title or text changed; the row
     then shows the latest, and every earlier revision stays."""
     now = utcnow()
     row = session.get(Article, article_id)
     latest = session.scalar(select(ArticleRevision).where(ArticleRevision.article_id == article_id)
                             .order_by(ArticleRevision.number.desc()).limit(1))
-    changed = (row.content_hash, row.title) != (fp.content_hash, draft.title)
+    fp = version.fingerprint
+    changed = (row.content_hash, row.title) != (fp.content_hash, version.draft.title)
     if changed:
-        number = latest.number + 1 if latest else 1
-        session.add(ArticleRevision(article_id=article_id, number=number, fetch_id=fetch_id,
-                                    fetched_at=fetched_at, title=draft.title,
-                                    text=draft.text, content_hash=fp.content_hash))
+        _add_revision(session, article_id, latest.number + 1 if latest else 1, version)
         signature = session.get(ArticleSignature, article_id)
         if signature is None:
             session.add(ArticleSignature(article_id=article_id, minhash=fp.minhash,
                                          shingles=fp.shingles))
         else:
             signature.minhash, signature.shingles = fp.minhash, fp.shingles
-        _apply(row, fetch_id, draft, canonical, fp, fetched_at)
+        _apply(row, version)
     else:
-        row.fetch_id, row.fetched_at = fetch_id, fetched_at
+        row.fetch_id, row.fetched_at = version.fetch_id, version.fetched_at
     row.last_seen_at = now
     session.flush()
-    _entries_stored(session, entry_ids, row.id)
+    _entries_stored(session, version.entry_ids, row.id)
     return StoredArticle(row.id, False, row.story_id, revised=changed)
 
 
-def _apply(row: Article, fetch_id: int, draft: records.ArticleDraft, canonical: str,
-           fp: records.Fingerprint, fetched_at: datetime) -> None:
-    row.fetch_id = fetch_id
-    row.canonical_url = canonical
+def _add_revision(session: Session, article_id: int, number: int, version: ArticleVersion) -> None:
+    session.add(ArticleRevision(article_id=article_id, number=number, fetch_id=version.fetch_id,
+                                fetched_at=version.fetched_at, title=version.draft.title,
+                                text=version.draft.text,
+                                content_hash=version.fingerprint.content_hash))
+
+
+def _apply(row: Article, version: ArticleVersion) -> None:
+    draft = version.draft
+    row.fetch_id = version.fetch_id
+    row.canonical_url = version.canonical_url
     row.title = draft.title
     row.authors = list(draft.authors)
     row.published_at = draft.published_at
@@ -181,15 +171,16 @@ def _apply(row: Article, fetch_id: int, draft: records.ArticleDraft, canonical: 
     row.tags = list(draft.tags)
     row.text = draft.text
     row.html = draft.html
-    row.content_hash = fp.content_hash
-    row.fetched_at = fetched_at
+    row.content_hash = version.fingerprint.content_hash
+    row.fetched_at = version.fetched_at
     row.last_seen_at = utcnow()
 
 
-def _entries_stored(session: Session, entry_ids: list[int], article_id: int) -> None:
+def _entries_stored(session: Session, entry_ids: tuple[int, ...], article_id: int) -> None:
     if entry_ids:
         session.execute(update(FeedEntry).where(FeedEntry.id.in_(entry_ids))
-                        .values(status="stored", article_id=article_id, last_error=None))
+                        .values(status=EntryStatus.STORED, article_id=article_id,
+                                last_error=None))
 
 
 def story_members(session: Session, story_id: int) -> list[MemberRow]:
@@ -201,7 +192,7 @@ def story_members(session: Session, story_id: int) -> list[MemberRow]:
     cites: dict[int, list[str]] = {r.id: [] for r in rows}
     for article_id, url in session.execute(
         select(ProvenanceLink.article_id, ProvenanceLink.url).where(
-            ProvenanceLink.article_id.in_(cites), ProvenanceLink.kind == "cites",
+            ProvenanceLink.article_id.in_(cites), ProvenanceLink.kind == LinkKind.CITES,
             ProvenanceLink.url.is_not(None))
     ):
         cites[article_id].append(url)
