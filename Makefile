@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CONFIG ?= config
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install upgrade services bench clean
+.PHONY: run test lint install upgrade services bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ services:
 
 test: install services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Style and simple bugs (configuration in pyproject.toml); CI runs it before the tests.
+lint: install
+	$(BIN)/ruff check .
 
 # Ingest speed and memory against a loopback corpus: BENCH_ARGS="--scales 1 4" for the curve.
 bench: install services

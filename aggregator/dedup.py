@@ -72,23 +72,6 @@ def _values(signature: bytes) -> np.ndarray:
     return np.frombuffer(signature, dtype="<u4")
 
 
-def estimate(jaccard: float, size_a: int, size_b: int) -> float:
-    """Containment of the smaller shingle set in the larger, from Jaccard and both sizes."""
-    smaller = min(size_a, size_b)
-    if smaller == 0:
-        return 0.0
-    shared = jaccard * (size_a + size_b) / (1 + jaccard)
-    return min(1.0, shared / smaller)
-
-
-def similarity(a: Fingerprint, b: Fingerprint) -> float:
-    """Estimated containment between two fingerprints (1.0 for identical texts)."""
-    if a.content_hash == b.content_hash:
-        return 1.0
-    jaccard = float(np.mean(_values(a.minhash) == _values(b.minhash)))
-    return estimate(jaccard, a.shingles, b.shingles)
-
-
 def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows per band) that datasketch finds optimal for this threshold (37 x 3 here)."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)

@@ -91,7 +91,8 @@ def refusal(url: str, source: Source | None, kind: RequestKind,
         if allowed is not None and not same_site(url, tuple(allowed)):
             return f"third-party host {host} is blocked for this source"
         return None
-    if kind is RequestKind.PAGE and source is not None and not same_site(url, source.allowed_domains):
+    page = kind is RequestKind.PAGE and source is not None
+    if page and not same_site(url, source.allowed_domains):
         return f"host {host} is outside the source's allowed domains"
     return None
 

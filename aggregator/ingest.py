@@ -30,7 +30,8 @@ from aggregator.vocabulary import LinkKind
 log = logging.getLogger(__name__)
 
 
-def fill_from_feed(draft: records.ArticleDraft, entry: records.FeedEntry | None) -> records.ArticleDraft:
+def fill_from_feed(draft: records.ArticleDraft,
+                   entry: records.FeedEntry | None) -> records.ArticleDraft:
     """The page wins; the feed fills what the page left empty (or only dated to the day)."""
     if entry is None:
         return draft

@@ -37,7 +37,8 @@ _WORD = rf"[{_UPPER}0-9][\w'’&-]*(?:\.\w+)*"  # LIGA.net, not "Politico. Next"
 _NAME = (rf"(?P<name>«[^»]{{2,60}}»|\"[^\"]{{2,60}}\"|“[^”]{{2,60}}”|"
          rf"(?:The |Der |Die |Das )?{_WORD}(?:[ -]{_WORD}){{0,3}})")
 _MEDIUM = (r"(?:(?:видання|агентства|агентство|телеканал|телеканалу|газету|газети|сайт|"
-           r"издание|агентство|телеканал|газету|the newspaper|the agency|die Zeitung|das Magazin)\s+)?")
+           r"издание|агентство|телеканал|газету|the newspaper|the agency|die Zeitung|"
+           r"das Magazin)\s+)?")
 _BEFORE = (r"з посиланням на|за даними|повідомляє|повідомило|повідомила|пише|"
            r"со ссылкой на|по данным|сообщает|сообщило|пишет|"
            r"citing|according to|reported by|unter Berufung auf|berichtet")

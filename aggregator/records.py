@@ -230,10 +230,6 @@ class CrawlSummary:
     min_interval_seconds: float | None = None  # what the feed asks: ttl, Cache-Control max-age
     retry_after_seconds: float | None = None  # from a 429/503 answer
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 @dataclass(frozen=True)
 class CaptureJob:

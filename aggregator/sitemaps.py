@@ -73,7 +73,8 @@ def _entry(url_element, base: str) -> FeedEntry:
         title=_text(news, "title"),
         published_at=published or lastmod,
         updated_at=lastmod,
-        categories=tuple(k.strip() for k in (_text(news, "keywords") or "").split(",") if k.strip()),
+        categories=tuple(k.strip() for k in (_text(news, "keywords") or "").split(",")
+                         if k.strip()),
         image_url=_text(url_element, "image", "loc"),
         language=(_text(news, "publication", "language") or "").lower()[:2] or None,
     )

@@ -86,7 +86,8 @@ def _chrome(site: int) -> tuple[str, str, str]:
             f'<style>{"".join(f".c{n}{{margin:{n % 9}px;color:#{n:06x}}}" for n in range(1200))}'
             f'</style>')
     menu = (f'<svg style="display:none">{icons}</svg><header class="header"><div class="logo">'
-            f'<a href="/s{site}/">Новини {site}</a></div><nav class="menu">{sections}</nav></header>')
+            f'<a href="/s{site}/">Новини {site}</a></div>'
+            f'<nav class="menu">{sections}</nav></header>')
     footer = ('<footer class="footer"><div class="footer__links"><ul>'
               + "".join(link("page") for _ in range(90))
               + f'</ul></div><p>© 2026 Новини {site}. Усі права захищені. Використання '

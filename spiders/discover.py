@@ -175,7 +175,8 @@ class DiscoverySteps:
             if failure.check(ShuttingDown):
                 run.interrupted = True
                 return
-            reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+            reason = (f"HTTP {response.status}" if response is not None
+                      else failure.getErrorMessage())
             self._child_failed(run, reason, request.url)
         finally:
             run.release()

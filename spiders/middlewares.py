@@ -5,13 +5,12 @@ checked before a byte is sent; once the spider is stopping, requests not yet sen
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.error import DNSLookupError
 
 from aggregator import guard
 from aggregator.sources import Source
@@ -34,8 +33,9 @@ def kind_of(request: Request) -> RequestKind:
 
 
 class AddressGuardMiddleware:
-    """Refuses what the guard refuses, before download; the response's address is checked
-    again (a third line behind the resolver's own check, spiders/resolver.py)."""
+    """Refuses what the guard refuses, before download: the URL, then every address its host
+    resolves to. The crawler's resolver (spiders/resolver.py) checks the address actually
+    connected to, and the response's address is checked once more."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -51,15 +51,15 @@ class AddressGuardMiddleware:
         if reason := guard.refusal(request.url, source, kind_of(request)):
             raise IgnoreRequest(f"refused {request.url}: {reason}")
         host = urlsplit(request.url).hostname or ""
-        if guard.host_address(host) is None:  # a name: check what it resolves to
-            from twisted.internet import reactor
-
+        if guard.host_address(host) is None:  # a name: check every address it resolves to
             try:
-                address = await maybe_deferred_to_future(reactor.resolve(host))
-            except DNSLookupError:
-                return  # the download fails with the same lookup error, reported there
-            if reason := guard.address_refusal(address, source):
-                raise IgnoreRequest(f"refused {request.url}: {host} resolves to {reason}")
+                addresses = await asyncio.get_running_loop().run_in_executor(
+                    None, guard.resolve, host)
+            except OSError:
+                return  # the download fails with the lookup error, reported there
+            for address in addresses:
+                if reason := guard.address_refusal(address, source):
+                    raise IgnoreRequest(f"refused {request.url}: {host} resolves to {reason}")
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.ip_address is not None:

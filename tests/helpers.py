@@ -50,7 +50,8 @@ class Workspace:
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         return path
 
-    def run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    def run(self, *args: str, check: bool = True,
+            timeout: float = 120) -> subprocess.CompletedProcess:
         env = {**os.environ, "AGGREGATOR_DATABASE_URL": self.db_url}
         env.pop("AGGREGATOR_CONFIG", None)
         done = subprocess.run(
@@ -127,8 +128,8 @@ def story(slug: str) -> Story:
 def publish(site, prefix: str, slugs: list[str], **page_options) -> str:
     items = []
     for slug in slugs:
-        url = site.add(f"{prefix}/{slug}.html", article_page(story(slug), site.url(f"{prefix}/{slug}.html")),
-                       **page_options)
+        path = f"{prefix}/{slug}.html"
+        url = site.add(path, article_page(story(slug), site.url(path)), **page_options)
         items.append((story(slug), url))
     return site.add(f"{prefix}/rss.xml", rss(items))
 

@@ -164,7 +164,8 @@ def sitemap_index(children: list[tuple[str, datetime | None]]) -> bytes:
         + (f"<lastmod>{when.isoformat()}</lastmod>" if when else "") + "</sitemap>"
         for loc, when in children)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex '
-            'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + items + "</sitemapindex>").encode()
+            'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + items
+            + "</sitemapindex>").encode()
 
 
 def listing_page(links: list[tuple[str, str]], next_url: str | None = None) -> bytes:

@@ -50,9 +50,11 @@ def test_kill_9_mid_crawl_then_restart_is_consistent(site, workspace, fault_repo
     engine.dispose()
     assert len(urls) == len(set(urls)) == len(SLUGS)
     for f in fetches:  # every article's raw page reads back and matches its sha256
-        assert archive.read(warc, WarcPointer(f.warc_file, f.warc_offset, f.warc_length, f.warc_sha256))
+        assert archive.read(warc, WarcPointer(f.warc_file, f.warc_offset, f.warc_length,
+                                              f.warc_sha256))
     served = {h.path for h in site.hits if h.path.startswith("/slow/k") and h.status == 200}
-    fault_report["kill -9: pages fetched (both runs) / articles stored"] = f"{len(served)} / {len(urls)}"
+    key = "kill -9: pages fetched (both runs) / articles stored"
+    fault_report[key] = f"{len(served)} / {len(urls)}"
     fault_report["kill -9: articles stored before the kill"] = at_kill
 
     assert workspace.run("db", "check").returncode == 0
@@ -62,7 +64,8 @@ def test_kill_9_mid_crawl_then_restart_is_consistent(site, workspace, fault_repo
     (warc / "aggregator-20260101000000-999999-00001.warc.gz").write_bytes(b"half a record")
     found = workspace.run("db", "check", check=False)
     assert found.returncode == 1
-    assert "screenshot file unreferenced" in found.stdout and "warc file unreferenced" in found.stdout
+    assert "screenshot file unreferenced" in found.stdout
+    assert "warc file unreferenced" in found.stdout
     fixed = workspace.run("db", "check", "--fix")
     assert "2 problems found, 2 fixed" in fixed.stdout
     assert "0 problems found" in workspace.run("db", "check").stdout

@@ -54,9 +54,11 @@ def build_sites(site):
     site.add("/rss/ru.xml", rss([(stories.ENERGY_RU, ru_url)], title="РБК-Украина"),
              content_type="application/rss+xml")
     weather_feed = rss([(stories.WEATHER_1251, u("/pravda/news/weather/"))], title="УП")
-    site.add("/pravda/rss/", weather_feed.decode().replace('encoding="utf-8"', 'encoding="windows-1251"')
+    labelled = weather_feed.decode().replace('encoding="utf-8"', 'encoding="windows-1251"')
+    site.add("/pravda/rss/", labelled
              .encode("cp1251"), content_type="text/xml")
-    site.add("/broken/rss.xml", rss([(EXTRA, u("/broken/news/extra.html"))], extra_item=BROKEN_ITEM),
+    site.add("/broken/rss.xml",
+             rss([(EXTRA, u("/broken/news/extra.html"))], extra_item=BROKEN_ITEM),
              content_type="application/rss+xml")
     return {
         "rbc-ukr": u("/rss/uk.xml"), "rbc-rus": u("/rss/ru.xml"),
@@ -87,7 +89,8 @@ def test_crawl_stores_every_article_once_and_exports_them(site, workspace):
     engine = create_engine(workspace.db_url)
     with engine.connect() as conn:
         rows = {r.url.removeprefix(site.base): r for r in conn.execute(select(Article))}
-        page_fetches = conn.scalar(select(func.count()).select_from(Fetch).where(Fetch.kind == "page"))
+        page_fetches = conn.scalar(select(func.count()).select_from(Fetch)
+                                   .where(Fetch.kind == "page"))
     assert set(rows) == set(EXPECTED)
     assert page_fetches == 6
     for path, (story, language) in EXPECTED.items():
@@ -112,7 +115,8 @@ def test_crawl_stores_every_article_once_and_exports_them(site, workspace):
         assert conn.scalar(select(func.count()).select_from(FeedEntry)) == 6
 
     exported = workspace.run("export", "--format", "jsonl").stdout.splitlines()
-    records = {json.loads(line)["url"].removeprefix(site.base): json.loads(line) for line in exported}
+    records = {json.loads(line)["url"].removeprefix(site.base): json.loads(line)
+               for line in exported}
     assert set(records) == set(EXPECTED)
     energy = records["/ukr/news/energy-uk.html"]
     for key in ("id", "source", "url", "canonical_url", "title", "text", "language",
@@ -152,7 +156,8 @@ def test_failed_page_is_retried_on_the_next_crawl(site, workspace):
 def slow_feed(site, prefix: str, count: int) -> str:
     items = []
     for i in range(count):
-        story = Story(slug=f"{prefix}{i}", title=f"{EXTRA.title} {prefix}{i}", published=EXTRA.published,
+        story = Story(slug=f"{prefix}{i}", title=f"{EXTRA.title} {prefix}{i}",
+                      published=EXTRA.published,
                       paragraphs=[f"{p} ({prefix}{i})" for p in EXTRA.paragraphs])
         path = f"/{prefix}/{i}.html"
         items.append((story, site.add(path, article_page(story, site.url(path)), delay=0.3)))

@@ -23,22 +23,26 @@ def test_rhythm_backoff_recovery_reload_health_and_status(site, workspace):
     workspace.settings(http_port=port, reload_poll=0, max_backoff=8, retries=0,
                        first_run_spread=0.5, max_concurrent_crawls=4)
     busy_feed = publish(site, "/busy", ["b1", "b2"])
-    flaky_ok = rss([(story("f1"), site.add("/flaky/f1.html", article_page(story("f1"), site.url("/flaky/f1.html"))))])
+    f1 = site.add("/flaky/f1.html", article_page(story("f1"), site.url("/flaky/f1.html")))
+    flaky_ok = rss([(story("f1"), f1)])
     fail = Page(b"overloaded", status=500, content_type="text/plain", conditional=False)
     site.add_sequence("/flaky/rss.xml", [fail, fail, fail, Page(flaky_ok)])
     workspace.source("busy", busy_feed, schedule={"every": "2s", "min": "2s", "max": "2s"})
-    workspace.source("flaky", site.url("/flaky/rss.xml"), schedule={"every": "1s", "min": "1s", "max": "1s"})
+    workspace.source("flaky", site.url("/flaky/rss.xml"),
+                     schedule={"every": "1s", "min": "1s", "max": "1s"})
     daemon = Daemon(workspace)
     try:
         recovered = daemon.wait_for(
-            lambda: [c for c in daemon.crawls("flaky") if c.outcome == "ok"], what="flaky recovering")
+            lambda: [c for c in daemon.crawls("flaky") if c.outcome == "ok"],
+            what="flaky recovering")
         assert recovered
 
         status, body = get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200 and json.loads(body)["status"] == "ok"
         status, body = get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200
-        assert 'aggregator_fetches_total{kind="feed",outcome="http_error",source="flaky"} 3.0' in body
+        failed = 'aggregator_fetches_total{kind="feed",outcome="http_error",source="flaky"} 3.0'
+        assert failed in body
         assert 'aggregator_articles_stored_total{result="new",source="busy"} 2.0' in body
         assert "aggregator_crawl_duration_seconds_count" in body
         assert "aggregator_scheduler_lag_seconds_count" in body
@@ -97,7 +101,8 @@ def test_sigterm_during_a_crawl_exits_zero_with_every_fetched_article_stored(sit
     served = {h.path for h in site.hits if h.path.startswith("/slow/s") and h.status == 200}
     with daemon.engine.connect() as conn:
         stored = {u.removeprefix(site.base) for u in conn.scalars(select(Article.url))}
-        page_fetches = conn.scalar(select(func.count()).select_from(Fetch).where(Fetch.kind == "page"))
+        page_fetches = conn.scalar(select(func.count()).select_from(Fetch)
+                                   .where(Fetch.kind == "page"))
     assert 0 < len(served) < len(slugs), "SIGTERM should have come during the crawl"
     assert stored == served and page_fetches == len(served)
     assert "crawl interrupted" in daemon.output()

@@ -77,7 +77,8 @@ def run_through_outage(site, ws, break_db, mend_db, fault_report, label: str,
         assert daemon.stop() == 0, daemon.output()
     finally:
         daemon.close()
-    served = {site.url(h.path) for h in site.hits if h.path.startswith("/slow/d") and h.status == 200}
+    served = {site.url(h.path) for h in site.hits
+              if h.path.startswith("/slow/d") and h.status == 200}
     engine = create_engine(ws.db_url)
     with engine.connect() as conn:
         rows = conn.scalar(select(func.count()).select_from(Article))

@@ -29,4 +29,5 @@ def test_one_utf8_object_per_line_with_utc_timestamps():
     record = json.loads(lines[0])
     assert len(lines) == 2 and "Заголовок" in lines[0]  # not \u-escaped
     assert record["published_at"] == "2026-11-20T07:15:00Z" and record["updated_at"] is None
-    assert record["provenance"] == [{"kind": "original", "url": "https://www.rbc.ua/ukr/news/x.html", "label": "RBC"}]
+    assert record["provenance"] == [{"kind": "original", "label": "RBC",
+                                     "url": "https://www.rbc.ua/ukr/news/x.html"}]

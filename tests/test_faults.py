@@ -19,7 +19,8 @@ MAX_BODY = 2 * 1024 * 1024
 PEAK = "PEAK_RSS_KB="
 
 
-def run_measured(workspace, *args: str, timeout: float = 180) -> tuple[subprocess.CompletedProcess, int]:
+def run_measured(workspace, *args: str,
+                 timeout: float = 180) -> tuple[subprocess.CompletedProcess, int]:
     """Run the CLI and return its result and its peak resident memory in KiB."""
     code = ("import atexit, resource, sys\n"
             f"atexit.register(lambda: sys.stderr.write('{PEAK}%d\\n' % "
@@ -50,7 +51,7 @@ EXPECTED = {
     "loop": ("failed", "max redirections reached", 0),
     "to-file": ("failed", "redirect to file:///etc/passwd not followed", 0),
     "to-ftp": ("failed", "redirect to ftp://127.0.0.1/feed not followed", 0),
-    "private-name": ("failed", "resolved to private address 127.0.0.1", 0),
+    "private-name": ("failed", "resolves to private or loopback address 127.0.0.1", 0),
     "private-literal": ("failed", "private or loopback address 127.0.0.1", 0),
     "huge": ("ok", None, 50),  # 20,000 entries, max_feed_entries=50
     "dupes": ("ok", None, 1),
@@ -63,7 +64,8 @@ EXPECTED = {
 def everything_stored(conn) -> str:
     """Every value of every table, as one string to search."""
     tables = conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).scalars()
-    return "\n".join(str(row) for t in list(tables) for row in conn.execute(text(f'SELECT * FROM "{t}"')))
+    rows = (row for t in list(tables) for row in conn.execute(text(f'SELECT * FROM "{t}"')))
+    return "\n".join(str(row) for row in rows)
 
 
 def test_every_hostile_feed_fails_alone_and_bounded(site, workspace, fault_report):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from aggregator import archive
-from aggregator.dedup import StoryMember, choose_primary, fingerprint, similarity
+from aggregator.dedup import NearIndex, StoryMember, choose_primary, fingerprint
 from aggregator.provenance import attributions, cited_sources, revision_diff
 from aggregator.records import RawPage
 from aggregator.urls import canonical_url, choose_canonical, edition_counterparts, edition_key
@@ -45,7 +45,8 @@ def test_editions_pair_by_language_segment_and_article_id():
 
 
 @pytest.mark.parametrize("text,outlet", [
-    ("ЄС готує пакет допомоги, повідомляє РБК-Україна з посиланням на видання Politico.", "Politico"),
+    ("ЄС готує пакет допомоги, повідомляє РБК-Україна з посиланням на видання Politico.",
+     "Politico"),
     ("За даними Reuters, переговори тривають.", "Reuters"),
     ("Об этом сообщает издание «Коммерсантъ».", "Коммерсантъ"),
     ("Со ссылкой на агентство Bloomberg.", "Bloomberg"),
@@ -79,8 +80,11 @@ def test_primary_is_the_cited_copy_then_the_first_seen():
 
 def test_similarity_of_a_copy_with_a_new_lead():
     text = " ".join(f"слово{i}" for i in range(200))
-    assert similarity(fingerprint(text), fingerprint("Новий вступ до тексту. " + text)) > 0.9
-    assert similarity(fingerprint(text), fingerprint(text.replace("слово", "інше"))) < 0.1
+    index = NearIndex()
+    index.add(1, fingerprint(text))
+    [(key, score)] = index.matches(fingerprint("Новий вступ до тексту. " + text))
+    assert key == 1 and score > 0.9
+    assert index.matches(fingerprint(text.replace("слово", "інше"))) == []
 
 
 def test_revision_diff_shows_the_changed_line():

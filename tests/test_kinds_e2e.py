@@ -126,7 +126,8 @@ def test_layout_change_is_flagged_in_status(site, workspace):
 def test_dry_run_prints_what_would_be_stored_and_stores_nothing(site, workspace):
     good = story(1, NOW)
     add_article(site, "/ukr/news/good.html", good)
-    site.add("/ukr/news/teaser.html", "<html><body><article><p>Коротко.</p></article></body></html>")
+    site.add("/ukr/news/teaser.html",
+             "<html><body><article><p>Коротко.</p></article></body></html>")
     site.add("/ukr/list", listing_page([("/ukr/news/good.html", good.title),
                                         ("/ukr/news/teaser.html", "Тизер")]))
     workspace.source("lst", site.url("/ukr/list"), kind="listing",
@@ -204,7 +205,8 @@ def test_failed_child_sitemap_is_walked_again_next_crawl(site, workspace):
     fresh = NOW - timedelta(hours=1)
     a = story(1, fresh)
     site.add("/sm/broken.xml", b"oops", status=500, content_type="text/plain")
-    site.add("/sm/ok.xml", sitemap([{"loc": add_article(site, "/news/a.html", a), "lastmod": fresh}]))
+    site.add("/sm/ok.xml",
+             sitemap([{"loc": add_article(site, "/news/a.html", a), "lastmod": fresh}]))
     site.add("/sitemap.xml", sitemap_index([(site.url("/sm/broken.xml"), fresh),
                                             (site.url("/sm/ok.xml"), fresh)]))
     workspace.settings(retries=0)

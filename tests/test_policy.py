@@ -76,7 +76,8 @@ def test_state_reads_at_a_glance():
     assert policy.state(NOW, Health(enabled=False), 600, 4) == "disabled"
     down = Health(last_attempt_at=NOW, consecutive_failures=2)
     assert policy.state(NOW, down, 600, 4) == "down"
-    failing = Health(last_attempt_at=NOW, last_success_at=NOW - timedelta(hours=1), consecutive_failures=1)
+    failing = Health(last_attempt_at=NOW, last_success_at=NOW - timedelta(hours=1),
+                     consecutive_failures=1)
     assert policy.state(NOW, failing, 600, 4) == "failing"
     quiet = Health(last_attempt_at=NOW, last_success_at=NOW,
                    last_new_article_at=NOW - timedelta(hours=5), rhythm_seconds=600)

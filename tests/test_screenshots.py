@@ -89,18 +89,6 @@ def test_nothing_is_queued_when_screenshots_are_switched_off(site, sqlite_url):
     assert [r.requested_url for r in rows(sqlite_url)] == [site.url("/c.html")]
 
 
-def test_models_match_the_migration(db_url):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from aggregator.db.models import Base
-
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-    engine.dispose()
-
-
 def test_crawl_leaves_captures_pending_for_a_later_process(site, workspace):
     """Ingestion never waits for the browser; the queue survives into the next process."""
     pages = {"/news/bridge.html": stories.BRIDGE, "/news/weather.html": stories.WEATHER_1251,

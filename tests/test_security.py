@@ -24,7 +24,8 @@ def test_world_writable_settings_and_source_files_are_refused(workspace):
     os.chmod(source, 0o644)
     os.chmod(workspace.config / "aggregator.yaml", 0o646)
     refused = workspace.run("status", check=False)
-    assert refused.returncode == 2 and "aggregator.yaml: refused: the file is world-writable" in refused.stderr
+    assert refused.returncode == 2
+    assert "aggregator.yaml: refused: the file is world-writable" in refused.stderr
 
 
 @on_sqlite

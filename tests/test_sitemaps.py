@@ -46,7 +46,8 @@ def test_index_children_gzip_and_choice_of_what_to_walk():
     walked = {"https://x.ua/sm/new.xml.gz": new, "https://x.ua/sm/old.xml": old - timedelta(1)}
     assert [c.url for c in children_to_walk(parsed.children, walked, None)] == [
         "https://x.ua/sm/old.xml", "https://x.ua/sm/undated.xml"]
-    assert children_to_walk((SitemapRef("a", T), SitemapRef("b", new)), {}, None, limit=1)[0].url == "a"
+    chosen = children_to_walk((SitemapRef("a", T), SitemapRef("b", new)), {}, None, limit=1)
+    assert chosen[0].url == "a"
 
 
 def test_hostile_sitemaps_are_refused_not_obeyed():

@@ -70,14 +70,17 @@ def test_unparseable_yaml_and_duplicate_names_are_problems(tmp_path):
 
 
 def test_schedule_needs_exactly_one_of_every_or_cron(tmp_path):
-    write(tmp_path, "a.yaml", GOOD.replace("schedule: {every: 5m}", "schedule: {every: 5m, cron: '* * * * *'}"))
-    write(tmp_path, "b.yaml", GOOD.replace("rbc-ukr", "b").replace("schedule: {every: 5m}", "schedule: {cron: '*/5 * * *'}"))
+    every = "schedule: {every: 5m}"
+    write(tmp_path, "a.yaml", GOOD.replace(every, "schedule: {every: 5m, cron: '* * * * *'}"))
+    write(tmp_path, "b.yaml", GOOD.replace("rbc-ukr", "b").replace(every,
+                                                                   "schedule: {cron: '*/5 * * *'}"))
     problems = {p.file.name: str(p) for p in load_sources(tmp_path).problems}
     assert "exactly one" in problems["a.yaml"]
     assert "5 fields" in problems["b.yaml"]
 
 
-@pytest.mark.parametrize("text,expected", [("45s", 45), ("10m", 600), ("1h30m", 5400), ("2d", 172800), (90, 90)])
+@pytest.mark.parametrize("text,expected", [("45s", 45), ("10m", 600), ("1h30m", 5400),
+                                           ("2d", 172800), (90, 90)])
 def test_durations(text, expected):
     assert parse_duration(text).total_seconds() == expected
 

@@ -31,7 +31,8 @@ def test_unit_verifies(tmp_path):
 
 def test_unit_is_hardened_and_reloadable():
     text = UNIT.read_text()
-    for line in ("Type=notify", "Restart=on-failure", "DynamicUser=yes", "StateDirectory=aggregator",
+    for line in ("Type=notify", "Restart=on-failure", "DynamicUser=yes",
+                 "StateDirectory=aggregator",
                  "ConfigurationDirectory=aggregator", "NoNewPrivileges=yes", "ProtectSystem=strict",
                  "ProtectHome=yes", "PrivateTmp=yes", "RestrictAddressFamilies=", "MemoryMax=",
                  "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec="):

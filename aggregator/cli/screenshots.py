@@ -8,6 +8,7 @@ import click
 
 from aggregator.cli.context import database_of, settings_of
 from aggregator.sources import load_sources
+from aggregator.vocabulary import CaptureOutcome
 
 
 def describe_shot(shot, data_dir) -> str:
@@ -66,7 +67,7 @@ def screenshots_retry(ctx: click.Context, article_id: int | None) -> None:
 
 
 @screenshots.command("list")
-@click.option("--outcome", type=click.Choice(["pending", "captured", "failed"]), default=None)
+@click.option("--outcome", type=click.Choice([o.value for o in CaptureOutcome]), default=None)
 @click.option("--limit", default=20, show_default=True, help="How many, newest first.")
 @click.pass_context
 def screenshots_list(ctx: click.Context, outcome: str | None, limit: int) -> None:
@@ -79,4 +80,4 @@ def screenshots_list(ctx: click.Context, outcome: str | None, limit: int) -> Non
         detail = shot.capture.path if shot.capture else (shot.error or "")
         click.echo(f"{shot.id:>6} article {shot.article_id:<6} {shot.outcome:<9} "
                    f"{shot.attempts} {shot.requested_url}  {detail}")
-    click.echo(", ".join(f"{counts.get(k, 0)} {k}" for k in ("pending", "captured", "failed")))
+    click.echo(", ".join(f"{counts.get(k, 0)} {k}" for k in CaptureOutcome))

@@ -97,7 +97,8 @@ def latest_for(session: Session, article_ids: list[int]) -> dict[int, Screenshot
     return out
 
 
-def listing(session: Session, outcome: CaptureOutcome | None = None, limit: int = 50) -> list[ScreenshotView]:
+def listing(session: Session, outcome: CaptureOutcome | None = None,
+            limit: int = 50) -> list[ScreenshotView]:
     """Newest first, optionally only one outcome."""
     query = select(Screenshot).order_by(Screenshot.id.desc()).limit(limit)
     if outcome is not None:

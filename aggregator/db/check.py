@@ -59,7 +59,8 @@ def check_warc(session: Session, directory: Path, fix: bool) -> list[Finding]:
                 finding.fixed = True
             findings.append(finding)
             continue
-        ends[fetch.warc_file] = max(ends.get(fetch.warc_file, 0), fetch.warc_offset + fetch.warc_length)
+        end = fetch.warc_offset + fetch.warc_length
+        ends[fetch.warc_file] = max(ends.get(fetch.warc_file, 0), end)
     for path in sorted(directory.glob("*.warc.gz")) if directory.is_dir() else []:
         size, end = path.stat().st_size, ends.get(path.name)
         if size == (end or -1) or _writer_alive(path.name):

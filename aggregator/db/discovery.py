@@ -59,4 +59,5 @@ def planned(session: Session, source_name: str) -> int:
     """Pages a backfill of the named source has planned and not walked yet."""
     return session.scalar(select(func.count()).select_from(DiscoveryPage)
                           .join(Source, Source.id == DiscoveryPage.source_id)
-                          .where(Source.name == source_name, DiscoveryPage.status == DiscoveryStatus.PENDING))
+                          .where(Source.name == source_name,
+                                 DiscoveryPage.status == DiscoveryStatus.PENDING))

@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from aggregator.vocabulary import CaptureOutcome, CrawlOutcome, DiscoveryStatus, EntryStatus
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -134,7 +136,7 @@ class FeedEntry(Base):
     image_url: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=EntryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
@@ -228,7 +230,8 @@ class ProvenanceLink(Base):
     __table_args__ = (UniqueConstraint("article_id", "kind", "url"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
+                                            index=True)
     kind: Mapped[str] = mapped_column(String(20))
     url: Mapped[str | None] = mapped_column(Text)
     label: Mapped[str | None] = mapped_column(Text)
@@ -245,7 +248,7 @@ class Crawl(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    outcome: Mapped[str] = mapped_column(String(20), default=CrawlOutcome.RUNNING)
     fetched: Mapped[int] = mapped_column(Integer, default=0)
     new: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
@@ -264,11 +267,12 @@ class Screenshot(Base):
     __table_args__ = (Index(None, "outcome", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
+                                            index=True)
     fetch_id: Mapped[int | None] = mapped_column(ForeignKey("fetches.id"))
     requested_url: Mapped[str] = mapped_column(Text)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(10), default="pending")
+    outcome: Mapped[str] = mapped_column(String(10), default=CaptureOutcome.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
@@ -303,7 +307,7 @@ class DiscoveryPage(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     url: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(10))  # sitemap | listing
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | walked
+    status: Mapped[str] = mapped_column(String(10), default=DiscoveryStatus.PENDING)
     lastmod: Mapped[datetime | None] = mapped_column(UTCDateTime)
     entries: Mapped[int] = mapped_column(Integer, default=0)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -130,7 +130,8 @@ def iter_articles(
 
 def get_article(session: Session, article_id: int) -> ArticleView | None:
     row = session.execute(
-        select(Article, Source).join(Source, Source.id == Article.source_id).where(Article.id == article_id)
+        select(Article, Source).join(Source, Source.id == Article.source_id)
+        .where(Article.id == article_id)
     ).first()
     if row is None:
         return None
@@ -142,7 +143,8 @@ def get_article(session: Session, article_id: int) -> ArticleView | None:
 def source_status(session: Session, now: datetime) -> list[SourceStatus]:
     """Per-source health and counts for `aggregator status`."""
     def counts(*conditions) -> dict[int, int]:
-        query = select(Article.source_id, func.count()).where(*conditions).group_by(Article.source_id)
+        query = (select(Article.source_id, func.count()).where(*conditions)
+                 .group_by(Article.source_id))
         return dict(session.execute(query).all())
 
     total = counts()
