@@ -31,7 +31,7 @@ class FeedSteps:
             dont_filter=True,
             meta={"handle_httpstatus_list": [304], "run": run, "root": True,
                   KIND: RequestKind.ROOT, "fetch_kind": FetchKind.FEED,
-                  "download_maxsize": self.settings_.max_feed_size},
+                  "download_maxsize": self.config.max_feed_size},
         )
 
     def parse_feed(self, response: Response):
@@ -48,7 +48,7 @@ class FeedSteps:
         if not not_modified:
             try:
                 feed = parse_feed(response.body, response.url, first_headers(response),
-                                  self.settings_.max_feed_entries)
+                                  self.config.max_feed_entries)
             except FeedError as exc:
                 self.ledger.accept_entries(run.source_id, fetch, None)
                 self._root_failed(run, f"{exc} ({response.url})", response.url)

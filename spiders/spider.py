@@ -60,7 +60,7 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         self.ingestor = ingestor  # the article path, used by the pipeline
         self.pool = pool
         self.outage = outage
-        self.settings_ = settings
+        self.config = settings
         self.runs: set[CrawlRun] = set()
         self.stopping = False
 
@@ -125,7 +125,7 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
                 raise
             self.outage.failed(exc)
             asyncio.ensure_future(retry_write(self.outage, write,
-                                              self.settings_.db_retry_max_delay))
+                                              self.config.db_retry_max_delay))
 
     @staticmethod
     def _extra(run: CrawlRun, url: str) -> dict[str, str]:
