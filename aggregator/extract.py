@@ -161,7 +161,8 @@ def _rule_overrides(tree, rules: ExtractRules) -> dict:
             node.get("datetime") or node.get("content") or text_of(node))
         out["published_at"] = parse_loose(value)
     if rules.author:
-        out["authors"] = tuple(dict.fromkeys(t for t in map(text_of, select(tree, rules.author)) if t))
+        names = map(text_of, select(tree, rules.author))
+        out["authors"] = tuple(dict.fromkeys(n for n in names if n))
     return {key: value for key, value in out.items() if value}
 
 

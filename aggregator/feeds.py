@@ -96,7 +96,8 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None,
                       ttl_seconds=_ttl(parsed.feed))
 
 
-_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
+_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000,
+            "yearly": 31536000}
 
 
 def _ttl(feed) -> float | None:

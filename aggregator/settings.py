@@ -98,7 +98,8 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host/dbname.",
     )
     user_agent: str = Field(DEFAULT_USER_AGENT, description="User-Agent header of every request.")
-    concurrency: int = Field(16, ge=1, le=512, description="Requests in flight, all hosts together.")
+    concurrency: int = Field(
+        16, ge=1, le=512, description="Requests in flight, all hosts together.")
     per_host_concurrency: int = Field(
         2, ge=1, le=64, description="Requests in flight to one host (shared by its sources)."
     )
@@ -111,7 +112,8 @@ class Settings(BaseSettings):
         86400.0, gt=0, description="Seconds a host's robots.txt is trusted before it is asked "
         "for again."
     )
-    download_timeout: float = Field(30.0, gt=0, description="Seconds before a request is abandoned.")
+    download_timeout: float = Field(
+        30.0, gt=0, description="Seconds before a request is abandoned.")
     max_body_size: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest response body accepted, in bytes."
     )
@@ -145,7 +147,8 @@ class Settings(BaseSettings):
         6 * 3600, ge=1, description="Longest wait, in seconds, after repeated failures of a source."
     )
     stale_factor: float = Field(
-        4.0, gt=1, description="A source is 'stale' after this many times its usual rhythm without news."
+        4.0, gt=1, description="A source is 'stale' after this many times its usual rhythm "
+        "without news."
     )
     first_run_spread: float = Field(
         30.0, ge=0, description="Seconds over which sources' first crawls are spread at start."
@@ -154,9 +157,11 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds SIGTERM waits for crawls in flight before exiting."
     )
     reload_poll: float = Field(
-        5.0, ge=0, description="Seconds between checks of sources/ for edited files; 0 = SIGHUP only."
+        5.0, ge=0, description="Seconds between checks of sources/ for edited files; "
+        "0 = SIGHUP only."
     )
-    http_host: str = Field("127.0.0.1", description="Address of the /healthz and /metrics endpoint.")
+    http_host: str = Field(
+        "127.0.0.1", description="Address of the /healthz and /metrics endpoint.")
     http_port: int = Field(
         8790, ge=0, le=65535, description="Port of the /healthz and /metrics endpoint; 0 = off."
     )

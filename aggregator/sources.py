@@ -167,7 +167,8 @@ class ExtractOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: Selector | None = Field(None, description="Selector of the headline; overrides trafilatura.")
+    title: Selector | None = Field(
+        None, description="Selector of the headline; overrides trafilatura.")
     body: Selector | None = Field(None, description="Selector of the article body: its text is the "
                              "main text, instead of trafilatura's.")
     date: Selector | None = Field(None, description="Selector of the publication time (datetime or "
@@ -350,7 +351,8 @@ def load_sources(directory: Path) -> LoadedSources:
     sources: list[Source] = []
     problems: list[SourceProblem] = []
     files: dict[str, Path] = {}
-    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    found = [*directory.glob("*.yaml"), *directory.glob("*.yml")] if directory.is_dir() else []
+    paths = sorted(found)
     for path in paths:
         source, file_problems = load_source_file(path)
         problems.extend(file_problems)
@@ -358,7 +360,8 @@ def load_sources(directory: Path) -> LoadedSources:
             continue
         if source.name in files:
             problems.append(
-                SourceProblem(path, "name", f"{source.name!r} is already defined in {files[source.name]}")
+                SourceProblem(path, "name",
+                              f"{source.name!r} is already defined in {files[source.name]}")
             )
             continue
         files[source.name] = path

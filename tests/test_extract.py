@@ -41,7 +41,8 @@ def test_windows_1251_and_lying_charset_are_both_decoded():
 
 def test_page_without_text_is_a_recorded_failure_not_an_exception():
     result = extract_article(b"<html><body><nav><a href='/'>home</a></nav></body></html>", "http://127.0.0.1/x")
-    assert result.draft is None and result.failure.startswith(("no main text", "main text too short"))
+    assert result.draft is None
+    assert result.failure.startswith(("no main text", "main text too short"))
 
 
 def test_language_guess_tells_ukrainian_from_russian():

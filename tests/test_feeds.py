@@ -26,7 +26,8 @@ def test_rss2_entries_carry_guid_link_date_and_category():
     feed = parse_feed(rss([(ENERGY_UK, "http://127.0.0.1/a"), (BRIDGE, "http://127.0.0.1/b")]),
                       "http://127.0.0.1/rss.xml")
     first = feed.entries[0]
-    assert (first.guid, first.link, first.title) == ("energy-uk", "http://127.0.0.1/a", ENERGY_UK.title)
+    assert (first.guid, first.link) == ("energy-uk", "http://127.0.0.1/a")
+    assert first.title == ENERGY_UK.title
     assert first.published_at == ENERGY_UK.published.astimezone(timezone.utc)
     assert first.categories == ("Новини",)
     assert feed.warning is None and len(feed.entries) == 2
@@ -42,7 +43,8 @@ def test_atom_and_rss1_land_in_the_same_model_with_relative_links_resolved():
 
 
 def test_windows_1251_feed_is_decoded_from_its_declaration():
-    body = rss([(BRIDGE, "http://127.0.0.1/b")]).decode().replace('encoding="utf-8"', 'encoding="windows-1251"')
+    body = rss([(BRIDGE, "http://127.0.0.1/b")]).decode()
+    body = body.replace('encoding="utf-8"', 'encoding="windows-1251"')
     entry = parse_feed(body.encode("cp1251"), "http://127.0.0.1/rss").entries[0]
     assert entry.title == BRIDGE.title
 

@@ -28,7 +28,8 @@ def articles_list(ctx: click.Context, source: str | None, limit: int) -> None:
     with database.session() as session:
         for a in iter_articles(session, source=source, limit=limit, newest_first=True):
             when = a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "-"
-            click.echo(f"{a.id:>6} {a.source:<16} {a.language or '--'} {when:<16} {a.title or a.url}")
+            language = a.language or "--"
+            click.echo(f"{a.id:>6} {a.source:<16} {language} {when:<16} {a.title or a.url}")
 
 
 @articles.command("show")
@@ -70,7 +71,8 @@ def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool)
             click.echo(f"  {label:<16}{c.url}  ({c.source}, {c.language or '--'}, #{c.id})")
     click.echo("provenance:")
     for link in a.provenance:
-        click.echo(f"  {link.kind:<16}{link.url or '-'}" + (f"  ({link.label})" if link.label else ""))
+        label = f"  ({link.label})" if link.label else ""
+        click.echo(f"  {link.kind:<16}{link.url or '-'}{label}")
     click.echo(f"{'screenshot:':<14}{describe_shot(a.screenshot, settings_of(ctx).data_dir)}")
     click.echo("")
     click.echo(a.text)
@@ -92,7 +94,8 @@ def _print_history(rows) -> None:
 
     previous = ""
     for r in rows:
-        click.echo(f"revision {r.number} fetched {r.fetched_at:%Y-%m-%d %H:%M:%S}Z: {r.title or ''}")
+        click.echo(f"revision {r.number} fetched {r.fetched_at:%Y-%m-%d %H:%M:%S}Z: "
+                   f"{r.title or ''}")
         current = f"{r.title or ''}\n\n{r.text}\n"
         click.echo(revision_diff(previous, current, f"revision {r.number - 1}",
                                  f"revision {r.number}"))

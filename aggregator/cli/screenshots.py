@@ -41,7 +41,8 @@ def screenshots_run(ctx: click.Context, once: bool) -> None:
     from aggregator.capture import ScreenshotWorker
 
     settings = settings_of(ctx)
-    worker = ScreenshotWorker(settings, load_sources(settings.sources_dir).sources, database_of(ctx))
+    sources = load_sources(settings.sources_dir).sources
+    worker = ScreenshotWorker(settings, sources, database_of(ctx))
 
     async def main():
         stop = asyncio.Event()
