@@ -56,7 +56,7 @@ def is_local_name(host: str) -> bool:
 def address_refusal(address: str | Address, source: Source | None) -> str | None:
     """Why a connection to `address` is refused for `source`, or None."""
     ip = _unmapped(ipaddress.ip_address(address) if isinstance(address, str) else address)
-    if ip.is_global or (source is not None and source.allow_private_addresses):
+    if ip.is_global or (source is not None and source.allows_private(ip)):
         return None
     return f"private or loopback address {ip} (source does not allow it)"
 
@@ -81,7 +81,7 @@ def refusal(url: str, source: Source | None, kind: RequestKind,
     host = (parts.hostname or "").rstrip(".")
     if not host:
         return "no host"
-    private_ok = source is not None and source.allow_private_addresses
+    private_ok = source is not None and source.allow_private_addresses is True
     literal = host_address(host)
     if literal is not None and (problem := address_refusal(literal, source)):
         return problem

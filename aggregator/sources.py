@@ -6,6 +6,7 @@ bad field, each naming the file, the field and the reason.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     ValidationError,
     field_validator,
     model_validator,
@@ -234,8 +236,9 @@ class Source(BaseModel):
     download_delay: float | None = Field(
         None, ge=0, description="Seconds between requests to this source's host(s)."
     )
-    allow_private_addresses: bool = Field(
-        False, description="Allow loopback/private targets (test sites only)."
+    allow_private_addresses: bool | tuple[IPvAnyNetwork, ...] = Field(
+        False, description="Allow loopback/private targets: `true` for any (test sites only), "
+        "or a list of addresses/networks (an intranet wire, one loopback test address)."
     )
     sitemap: SitemapOptions = Field(default_factory=SitemapOptions,
                                     description="How a sitemap source is walked.")
@@ -256,6 +259,24 @@ class Source(BaseModel):
         if self.include and not any(re.search(p, url) for p in self.include):
             return False
         return not any(re.search(p, url) for p in self.exclude)
+
+    def allows_private(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        """Whether a non-global `address` may be fetched for this source."""
+        allowed = self.allow_private_addresses
+        if isinstance(allowed, bool):
+            return allowed
+        return any(address in network for network in allowed)
+
+    @field_validator("allow_private_addresses", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        try:
+            return tuple(ipaddress.ip_network(str(v), strict=False) for v in _listify(value))
+        except (TypeError, ValueError) as exc:
+            raise ValueError("expected true, false or a list of addresses or networks "
+                             f"(e.g. [10.1.2.0/24]): {exc}") from exc
 
     @field_validator("allowed_domains", mode="before")
     @classmethod

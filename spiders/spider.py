@@ -33,11 +33,11 @@ from aggregator.sources import Source
 from aggregator.urls import same_site
 from aggregator.vocabulary import ExtractionOutcome, FetchKind, FetchOutcome, SourceKind
 from aggregator.workers import ExtractionPool
+from spiders import resolver
 from spiders.discover import DiscoverySteps
 from spiders.feed import FeedSteps
 from spiders.items import ArticleItem
 from spiders.middlewares import ShuttingDown
-from spiders.resolver import allow_private_names
 from spiders.responses import (
     describe_failure,
     failure_kind,
@@ -90,7 +90,7 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
     def submit(self, source: Source, backfill: Backfill | None = None) -> CrawlRun:
         """Start a crawl (or a backfill) of `source`; `run.done` resolves with its summary
         once stored."""
-        allow_private_names([source])
+        resolver.register([source])
         source_id = self.ledger.register(source)
         crawl_id = self.ledger.start_crawl(source_id, datetime.now(timezone.utc))
         run = CrawlRun(source, source_id, crawl_id, CrawlSummary(source.name), self._finish,

@@ -145,3 +145,67 @@ def publish_hostile(site, max_body: int) -> dict[str, tuple[str, dict]]:
                             "allowed_domains": [socket.gethostname()]})
     out["private-literal"] = (u("/feeds/never"), {"allow_private_addresses": False})
     return out
+
+
+SECRET_PAGE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n"
+               b"<html><body style='margin:0;background:#ff0000'>"
+               b"<h1 style='font-size:200px;color:#ff0000'>INTERNAL-SECRET</h1>"
+               b"<div style='height:3000px;background:#ff0000'></div></body></html>")
+
+
+class Internal:
+    """A server inside the network (on 127.0.0.1) that nothing may reach: it counts every
+    connection accepted, whatever comes over it, and answers with an all-red page."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self._lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with self._lock:
+                self.connections += 1
+            with conn:
+                try:
+                    conn.settimeout(2)
+                    conn.recv(65536)
+                    conn.sendall(SECRET_PAGE)
+                except OSError:
+                    pass
+
+    def __enter__(self) -> Internal:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self.sock.close()
+
+
+def loopback_name() -> str | None:
+    """This machine's host name when it resolves to loopback (Debian's /etc/hosts), else None."""
+    name = socket.gethostname()
+    try:
+        return name if socket.gethostbyname(name).startswith("127.") else None
+    except OSError:
+        return None
+
+
+def loopback_spellings(port: int) -> list[str]:
+    """Internal URLs in every spelling an attacker would try."""
+    hosts = ["127.1", "0x7f.1", "2130706433", "0177.0.0.1", "[::ffff:127.0.0.1]", "localhost.",
+             "127.0.0.1"]
+    if name := loopback_name():
+        hosts.append(name)
+    return [f"http://{host}:{port}/secret" for host in hosts]
