@@ -71,7 +71,7 @@ def article_record(article: ArticleView) -> dict[str, Any]:
         "html": article.html,
         "content_hash": article.content_hash,
         "provenance": [
-            {"kind": link.kind, "url": link.url, "label": link.label}
+            {"kind": link.kind, "url": link.url, "label": link.label, "source": link.source}
             for link in article.provenance
         ],
         "story_id": story.story_id,

@@ -22,10 +22,8 @@ from aggregator import dedup, placement, provenance, quality, records, urls
 from aggregator.archive import WarcArchive
 from aggregator.db import extraction_stats, store, stories
 from aggregator.db.engine import Database
-from aggregator.records import Link
 from aggregator.sources import Source
 from aggregator.urls import canonical_url, choose_canonical
-from aggregator.vocabulary import LinkKind
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +47,6 @@ def fill_from_feed(draft: records.ArticleDraft,
         image_url=draft.image_url or entry.image_url,
         categories=draft.categories or entry.categories,
     )
-
-
-def provenance_links(
-    source: Source, draft: records.ArticleDraft, canonical: str, entry: records.FeedEntry | None,
-    cites: list[records.Cite] = (),
-) -> list[Link]:
-    """Where the article came from and what it points to."""
-    links = [
-        Link(LinkKind.ORIGINAL, draft.url, draft.sitename or source.title),
-        Link(LinkKind.FEED, source.url, entry.guid if entry else None),
-    ]
-    if entry and entry.link != draft.url:
-        links.append(Link(LinkKind.REDIRECTED_FROM, entry.link))
-    if canonical != draft.url:
-        links.append(Link(LinkKind.CANONICAL, canonical))
-    links += [Link(LinkKind.ALTERNATE, url, lang) for lang, url in draft.alternates
-              if url != draft.url]
-    links += [Link(LinkKind.CITES, cite.url, cite.outlet) for cite in cites]
-    return links
 
 
 def _member(row: stories.MemberRow) -> dedup.StoryMember:
@@ -152,15 +131,20 @@ class Ingestor:
         fetch_id = store.add_fetch(session, a.source_id, a.fetch)
         version = records.ArticleVersion(fetch_id, tuple(a.entry_ids), draft, canonical, fp,
                                          a.fetch.fetched_at)
-        known = stories.find_in_source(session, a.source_id, draft.url, canonical, guid)
-        if known is not None:
-            stored = stories.revise_article(session, known, version)
+        links = provenance.provenance_links(a.source, draft, canonical, a.entry, cites)
+        known = stories.find_known(session, a.source_id, draft.url, canonical, guid)
+        if known is not None and known.same_source:
+            stored = stories.revise_article(session, known.id, version)
+        elif known is not None:  # one article per canonical URL: a sighting, not a copy
+            stored = stories.sighted(session, known, version)
+            listed = a.entry.link if a.entry else draft.url
+            links = provenance.sighting_links(a.source.name, a.source.url, known.url, listed,
+                                              guid)
         else:
             new = records.NewArticle(a.source_id, guid, urls.edition_key(canonical),
                                      self._place(session, draft, canonical, fp), version)
             stored = stories.insert_article(session, new)
-        store.add_links(session, stored.id, provenance_links(a.source, draft, canonical, a.entry,
-                                                             cites))
+        store.add_links(session, stored.id, links, a.source_id)
         if stored.created and self.screenshots and a.source.screenshots:
             store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
         extraction_stats.count(session, a.source_id,

@@ -22,7 +22,6 @@ from aggregator.records import (
     PlannedPage,
 )
 from aggregator.sources import Source
-from aggregator.urls import canonical_url
 from aggregator.vocabulary import CrawlOutcome, ExtractionOutcome, FetchKind
 
 
@@ -67,8 +66,7 @@ class CrawlLedger:
             fetch_id = store.add_fetch(session, source_id, fetch)
             new = 0
             if entries is not None:
-                canonicals = {e.link: canonical_url(e.link) for e in entries}
-                new = store.upsert_entries(session, source_id, fetch_id, entries, canonicals)
+                new = store.upsert_entries(session, source_id, fetch_id, entries)
                 if validators:
                     store.save_validators(session, source_id, fetch)
             return new, store.pending_entries(session, source_id, self.max_attempts)

@@ -1,4 +1,4 @@
-"""Cited sources and revision diffs: pure functions over text, links and URLs.
+"""Provenance links, cited sources and revision diffs: pure functions over text, links, URLs.
 
 A cite is an attribution in the text ("з посиланням на Politico", "according to Reuters")
 or a link in the body to another outlet; both become `cites` links with the outlet's name
@@ -10,8 +10,10 @@ from __future__ import annotations
 import difflib
 import re
 
-from aggregator.records import Cite
+from aggregator.records import ArticleDraft, Cite, FeedEntry, Link
+from aggregator.sources import Source
 from aggregator.urls import registered_domain
+from aggregator.vocabulary import LinkKind
 
 # Well-known outlets: domain -> name, so a linked domain gets a name and a named outlet a URL.
 OUTLETS = {
@@ -96,3 +98,32 @@ def revision_diff(old: str, new: str, old_label: str = "before", new_label: str 
     return "".join(difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label, n=1,
     ))
+
+
+def provenance_links(
+    source: Source, draft: ArticleDraft, canonical: str, entry: FeedEntry | None,
+    cites: list[Cite] = (),
+) -> list[Link]:
+    """Where the article came from and what it points to."""
+    links = [
+        Link(LinkKind.ORIGINAL, draft.url, draft.sitename or source.title),
+        Link(LinkKind.FEED, source.url, entry.guid if entry else None),
+    ]
+    if entry and entry.link != draft.url:
+        links.append(Link(LinkKind.REDIRECTED_FROM, entry.link))
+    if canonical != draft.url:
+        links.append(Link(LinkKind.CANONICAL, canonical))
+    links += [Link(LinkKind.ALTERNATE, url, lang) for lang, url in draft.alternates
+              if url != draft.url]
+    links += [Link(LinkKind.CITES, cite.url, cite.outlet) for cite in cites]
+    return links
+
+
+def sighting_links(source_name: str, source_url: str, stored_url: str, listed: str,
+                   guid: str | None) -> list[Link]:
+    """What another source's listing of a stored article adds: its feed (with the GUID) and
+    the URL it listed, when that is not the stored article's."""
+    links = [Link(LinkKind.FEED, source_url, guid)]
+    if listed != stored_url:
+        links.append(Link(LinkKind.LISTED_AS, listed, source_name))
+    return links

@@ -8,6 +8,7 @@ hosts are taken to mirror www.), and the language segments (/ukr/, /rus/) of edi
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,6 +51,12 @@ def canonical_url(url: str) -> str:
     except ValueError:  # courlan rejects what it cannot parse; w3lib still canonicalises it
         pass
     return canonicalize_url(folded, keep_fragments=False)
+
+
+def url_key(canonical: str) -> str:
+    """The unique key of an article: the sha256 of its canonical URL (an index of keys holds
+    any URL; a B-tree index of long URLs does not)."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def same_site(url: str, domains: tuple[str, ...]) -> bool:

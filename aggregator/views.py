@@ -34,6 +34,7 @@ class LinkView:
     kind: LinkKind
     url: str | None
     label: str | None
+    source: str | None = None  # the source whose crawl recorded it
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class LinkKind(StrEnum):
     CANONICAL = "canonical"  # its canonical URL, when it differs
     ALTERNATE = "alternate"  # a declared language edition (label: hreflang)
     CITES = "cites"  # an outlet it attributes facts to (label: its name)
+    LISTED_AS = "listed_as"  # another source listed it under this URL (label: that source)
 
 
 class CaptureOutcome(StrEnum):

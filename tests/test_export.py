@@ -18,7 +18,7 @@ def sample_view() -> ArticleView:
         authors=["Автор"], published_at=when, updated_at=None, fetched_at=when,
         first_seen_at=when, last_seen_at=when, language="uk", description=None,
         image_url=None, categories=[], tags=[], text="Текст", content_hash="0" * 64,
-        provenance=[LinkView("original", "https://www.rbc.ua/ukr/news/x.html", "RBC")],
+        provenance=[LinkView("original", "https://www.rbc.ua/ukr/news/x.html", "RBC", "rbc-ukr")],
     )
 
 
@@ -29,5 +29,5 @@ def test_one_utf8_object_per_line_with_utc_timestamps():
     record = json.loads(lines[0])
     assert len(lines) == 2 and "Заголовок" in lines[0]  # not \u-escaped
     assert record["published_at"] == "2026-11-20T07:15:00Z" and record["updated_at"] is None
-    assert record["provenance"] == [{"kind": "original", "label": "RBC",
+    assert record["provenance"] == [{"kind": "original", "label": "RBC", "source": "rbc-ukr",
                                      "url": "https://www.rbc.ua/ukr/news/x.html"}]

@@ -148,7 +148,7 @@ class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         UniqueConstraint("source_id", "url"),
-        Index(None, "canonical_url"),
+        Index(None, "canonical_key", unique=True),
         Index(None, "content_hash"),
         Index(None, "first_seen_at"),
         Index(None, "story_id"),
@@ -161,6 +161,7 @@ class Article(Base):
     feed_entry_id: Mapped[int | None] = mapped_column(ForeignKey("feed_entries.id", use_alter=True))
     url: Mapped[str] = mapped_column(Text)
     canonical_url: Mapped[str] = mapped_column(Text)
+    canonical_key: Mapped[str] = mapped_column(String(64))  # sha256 of canonical_url: unique
     guid: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     authors: Mapped[list] = mapped_column(JSON, default=list)
@@ -223,8 +224,9 @@ class ArticleRevision(Base):
 
 
 class ProvenanceLink(Base):
-    """Where an article comes from or points to: original, feed, canonical, alternate, alias,
-    cites. A `cites` link may name an outlet without a URL (url NULL, label the name)."""
+    """Where an article comes from or points to (kinds: aggregator.vocabulary.LinkKind), and
+    the source whose crawl recorded it. A `cites` link may name an outlet without a URL (url
+    NULL, label the name)."""
 
     __tablename__ = "provenance_links"
     __table_args__ = (UniqueConstraint("article_id", "kind", "url"),)
@@ -232,6 +234,7 @@ class ProvenanceLink(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
                                             index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))  # who recorded it
     kind: Mapped[str] = mapped_column(String(20))
     url: Mapped[str | None] = mapped_column(Text)
     label: Mapped[str | None] = mapped_column(Text)

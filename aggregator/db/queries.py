@@ -30,7 +30,7 @@ from aggregator.views import (
     SourceStatus,
     StoryFacts,
 )
-from aggregator.vocabulary import EntryStatus
+from aggregator.vocabulary import EntryStatus, LinkKind
 
 
 def _view(article: Article, source: Source, links: list[LinkView],
@@ -51,11 +51,12 @@ def _view(article: Article, source: Source, links: list[LinkView],
 
 def _links(session: Session, ids: list[int]) -> dict[int, list[LinkView]]:
     out: dict[int, list[LinkView]] = {i: [] for i in ids}
-    rows = session.scalars(
-        select(ProvenanceLink).where(ProvenanceLink.article_id.in_(ids)).order_by(ProvenanceLink.id)
+    rows = session.execute(
+        select(ProvenanceLink, Source.name).outerjoin(Source, Source.id == ProvenanceLink.source_id)
+        .where(ProvenanceLink.article_id.in_(ids)).order_by(ProvenanceLink.id)
     )
-    for link in rows:
-        out[link.article_id].append(LinkView(link.kind, link.url, link.label))
+    for link, source in rows:
+        out[link.article_id].append(LinkView(LinkKind(link.kind), link.url, link.label, source))
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator import records
@@ -23,8 +23,10 @@ from aggregator.db.models import (
     utcnow,
 )
 from aggregator.policy import Health, Plan
+from aggregator.provenance import sighting_links
 from aggregator.records import Link, PendingEntry
 from aggregator.sources import Source as SourceConfig
+from aggregator.urls import canonical_url, url_key
 from aggregator.vocabulary import CaptureOutcome, CrawlOutcome, EntryStatus
 
 
@@ -88,22 +90,19 @@ def clear_validators(session: Session, source_id: int) -> None:
 
 def upsert_entries(
     session: Session, source_id: int, fetch_id: int, entries: tuple[records.FeedEntry, ...],
-    canonicals: dict[str, str] | None = None,
 ) -> int:
     """Record feed entries; return how many were new. Known ones get `last_seen_at` bumped;
     a stored one whose title or update time changed goes back to pending, so its page is
-    fetched again and a changed text becomes a revision. `canonicals` maps a link to its
-    canonical URL, so a link with tracking parameters finds the stored article."""
+    fetched again and a changed text becomes a revision. A new entry whose article is
+    already stored (by its link, or its canonical URL, which tracking parameters do not
+    change, in any source) is stored at once: no page fetch, and a sighting by another source
+    adds its provenance links to that article."""
     now = utcnow()
-    canonicals = canonicals or {}
-    guids = [e.guid for e in entries]
-    known = {
-        row.guid: row
-        for row in session.scalars(
-            select(FeedEntry).where(FeedEntry.source_id == source_id, FeedEntry.guid.in_(guids))
-        )
-    }
-    new = 0
+    known = {row.guid: row for row in session.scalars(select(FeedEntry).where(
+        FeedEntry.source_id == source_id, FeedEntry.guid.in_([e.guid for e in entries])))}
+    fresh = [e for e in entries if e.guid not in known]
+    stored = _stored_articles(session, source_id, [e.link for e in fresh])
+    source = session.get(Source, source_id)
     for entry in entries:
         row = known.get(entry.guid)
         if row is not None:
@@ -111,35 +110,39 @@ def upsert_entries(
             if row.status == EntryStatus.STORED and _changed(row, entry):
                 row.title, row.updated_at = entry.title, entry.updated_at
                 row.status, row.attempts = EntryStatus.PENDING, 0
-            continue
-        same = [Article.url == entry.link]
-        if entry.link in canonicals:
-            same.append(Article.canonical_url == canonicals[entry.link])
-        article_id = session.scalar(
-            select(Article.id).where(Article.source_id == source_id, or_(*same)).limit(1)
-        )
-        session.add(
-            FeedEntry(
-                source_id=source_id,
-                fetch_id=fetch_id,
-                guid=entry.guid,
-                link=entry.link,
-                title=entry.title,
-                summary=entry.summary,
-                published_at=entry.published_at,
-                updated_at=entry.updated_at,
-                authors=list(entry.authors),
-                categories=list(entry.categories),
-                image_url=entry.image_url,
-                first_seen_at=now,
-                last_seen_at=now,
-                status=EntryStatus.STORED if article_id else EntryStatus.PENDING,
-                article_id=article_id,
-            )
-        )
-        new += article_id is None
+    for entry in fresh:
+        article = stored.get(entry.link)
+        session.add(FeedEntry(
+            source_id=source_id, fetch_id=fetch_id, guid=entry.guid, link=entry.link,
+            title=entry.title, summary=entry.summary, published_at=entry.published_at,
+            updated_at=entry.updated_at, authors=list(entry.authors),
+            categories=list(entry.categories), image_url=entry.image_url, first_seen_at=now,
+            last_seen_at=now, status=EntryStatus.STORED if article else EntryStatus.PENDING,
+            article_id=article.id if article else None,
+        ))
+        if article is not None and article.source_id != source_id:
+            add_links(session, article.id, sighting_links(
+                source.name, source.url, article.url, entry.link, entry.guid), source_id)
     session.flush()
-    return new
+    return sum(1 for e in fresh if e.link not in stored)
+
+
+def _stored_articles(session: Session, source_id: int, links: list[str]) -> dict[str, Article]:
+    """link -> the stored article it names: the source's own at that URL first, else the one
+    with its canonical URL."""
+    if not links:
+        return {}
+    keys = {link: url_key(canonical_url(link)) for link in links}
+    rows = session.scalars(select(Article).where(or_(
+        Article.canonical_key.in_(set(keys.values())),
+        and_(Article.source_id == source_id, Article.url.in_(links)))))
+    by_url, by_key = {}, {}
+    for row in rows:
+        if row.source_id == source_id:
+            by_url[row.url] = row
+        by_key.setdefault(row.canonical_key, row)
+    found = {link: by_url.get(link) or by_key.get(keys[link]) for link in links}
+    return {link: row for link, row in found.items() if row is not None}
 
 
 def _changed(row: FeedEntry, entry: records.FeedEntry) -> bool:
@@ -194,9 +197,10 @@ def entry_skipped(session: Session, entry_ids: list[int], reason: str) -> None:
     )
 
 
-def add_links(session: Session, article_id: int, links: list[Link]) -> None:
-    """Attach provenance links, skipping ones already there; a link without a URL (an outlet
-    named in the text) is told apart by its label."""
+def add_links(session: Session, article_id: int, links: list[Link],
+              source_id: int | None = None) -> None:
+    """Attach provenance links recorded by `source_id`'s crawl, skipping ones already there;
+    a link without a URL (an outlet named in the text) is told apart by its label."""
     existing = set(
         session.execute(
             select(ProvenanceLink.kind, ProvenanceLink.url, ProvenanceLink.label).where(
@@ -208,8 +212,8 @@ def add_links(session: Session, article_id: int, links: list[Link]) -> None:
     for link in links:
         if (link.kind, link.url or link.label) not in seen:
             seen.add((link.kind, link.url or link.label))
-            session.add(ProvenanceLink(article_id=article_id, kind=link.kind, url=link.url,
-                                       label=link.label))
+            session.add(ProvenanceLink(article_id=article_id, source_id=source_id,
+                                       kind=link.kind, url=link.url, label=link.label))
     session.flush()
 
 

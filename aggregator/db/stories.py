@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, literal, or_, select, true, union_all, update
+from sqlalchemy import and_, delete, literal, or_, select, true, union_all, update
 from sqlalchemy.orm import Session
 
 from aggregator import records
@@ -25,6 +25,7 @@ from aggregator.db.models import (
     utcnow,
 )
 from aggregator.records import ArticleVersion, NewArticle, StoryCandidate
+from aggregator.urls import url_key
 from aggregator.vocabulary import EntryStatus, LinkKind, PlacementKind
 
 
@@ -46,15 +47,29 @@ class MemberRow:
     cites: tuple[str, ...]
 
 
-def find_in_source(session: Session, source_id: int, url: str, canonical: str,
-                   guid: str | None) -> int | None:
-    """The stored article this page is within its source: same URL, canonical URL or GUID."""
-    same = [Article.url == url, Article.canonical_url == canonical]
-    if guid:
-        same.append(Article.guid == guid)
-    return session.scalar(
-        select(Article.id).where(Article.source_id == source_id, or_(*same)).order_by(Article.id)
-    )
+@dataclass(frozen=True)
+class KnownArticle:
+    id: int
+    story_id: int
+    url: str
+    same_source: bool  # False: another source stored this canonical URL first
+
+
+def find_known(session: Session, source_id: int, url: str, canonical: str,
+               guid: str | None) -> KnownArticle | None:
+    """The stored article this page is: the one with its canonical URL (one row per
+    canonical URL, whoever stored it), or its source's with the same URL or GUID."""
+    mine = [Article.url == url] + ([Article.guid == guid] if guid else [])
+    rows = session.execute(
+        select(Article.id, Article.story_id, Article.source_id, Article.url)
+        .where(or_(Article.canonical_key == url_key(canonical),
+                   and_(Article.source_id == source_id, or_(*mine))))
+        .order_by(Article.id)
+    ).all()
+    if not rows:
+        return None
+    best = min(rows, key=lambda r: (r.source_id != source_id, r.id))
+    return KnownArticle(best.id, best.story_id, best.url, best.source_id == source_id)
 
 
 def story_candidates(
@@ -72,12 +87,14 @@ def story_candidates(
                 .where(Article.story_id.is_not(None), *where)
                 .order_by(Article.id).limit(1).subquery())
 
-    branches = [first(PlacementKind.URL, Article.canonical_url == canonical),
+    branches = [first(PlacementKind.URL, Article.canonical_key == url_key(canonical)),
                 first(PlacementKind.EXACT, Article.content_hash == content_hash)]
     if alternates:
-        branches.append(first(PlacementKind.EDITION, Article.canonical_url.in_(alternates),
+        branches.append(first(PlacementKind.EDITION,
+                              Article.canonical_key.in_([url_key(u) for u in alternates]),
                               declared=True))
-    paired = [Article.canonical_url.in_(counterparts)] if counterparts else []
+    paired = ([Article.canonical_key.in_([url_key(u) for u in counterparts])]
+              if counterparts else [])
     if edition_key:
         paired.append(Article.edition_key == edition_key)
     if paired:
@@ -113,6 +130,8 @@ def insert_article(session: Session, new: NewArticle) -> StoredArticle:
                   story_id=story_id, match_kind=placement.kind, match_score=placement.score,
                   edition_key=new.edition_key, guid=new.guid,
                   feed_entry_id=version.entry_ids[0] if version.entry_ids else None)
+    row.canonical_url = version.canonical_url
+    row.canonical_key = url_key(version.canonical_url)
     session.add(row)
     _apply(row, version)
     session.flush()
@@ -157,9 +176,9 @@ def _add_revision(session: Session, article_id: int, number: int, version: Artic
 
 
 def _apply(row: Article, version: ArticleVersion) -> None:
+    """The row shows this version (its canonical URL, the article's identity, never changes)."""
     draft = version.draft
     row.fetch_id = version.fetch_id
-    row.canonical_url = version.canonical_url
     row.title = draft.title
     row.authors = list(draft.authors)
     row.published_at = draft.published_at
@@ -174,6 +193,15 @@ def _apply(row: Article, version: ArticleVersion) -> None:
     row.content_hash = version.fingerprint.content_hash
     row.fetched_at = version.fetched_at
     row.last_seen_at = utcnow()
+
+
+def sighted(session: Session, known: KnownArticle, version: ArticleVersion) -> StoredArticle:
+    """Another source brought an article already stored: its entries point at it and it was
+    seen now; its text stays the first source's (each source's rules extract differently)."""
+    row = session.get(Article, known.id)
+    row.last_seen_at = utcnow()
+    _entries_stored(session, version.entry_ids, row.id)
+    return StoredArticle(row.id, False, row.story_id)
 
 
 def _entries_stored(session: Session, entry_ids: tuple[int, ...], article_id: int) -> None:
