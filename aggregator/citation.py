@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -230,3 +230,10 @@ def _html(value: str | _Link) -> str:
             return html.escape(value.text)
         return f'<a href="{html.escape(value.url, quote=True)}">{html.escape(value.text)}</a>'
     return html.escape(value, quote=True)
+
+
+def citer(config: CitationConfig | None, sources: Iterable[Source]
+          ) -> Callable[[ArticleView], dict[str, Citation]]:
+    """Articles -> their blocks in every configured language, names from these source files."""
+    by_name = {s.name: s for s in sources}
+    return lambda article: citations(facts_of(article, by_name.get(article.source)), config)
