@@ -96,25 +96,27 @@ def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool,
 
 def _print_cited(ctx: click.Context, a, language: str, translated: str | None,
                  fmt: str) -> None:
-    """The citation block in `language`; with a translation, the translated title and text."""
+    """The citation block in `language`; with a translation, the translated title and text
+    under it (without templates for the language, the translation alone, with a warning)."""
     from aggregator.citation import citer, load_citation_config
     from aggregator.sources import load_sources
 
     settings = settings_of(ctx)
     config = load_citation_config(settings.config_dir)
-    if config is None or language not in config.languages:
-        known = ", ".join(config.languages) if config else "none: citation.yaml is missing"
-        raise click.ClickException(f"no citation templates for {language!r} (configured: {known})")
     done = [t for t in a.translations if t.language == translated and t.status == "done"]
     if translated and not done:
         raise click.ClickException(f"article {a.id} has no finished translation into {translated}")
-    block = citer(config, load_sources(settings.sources_dir).sources)(a)[language]
-    click.echo(getattr(block, fmt))
+    if config is not None and language in config.languages:
+        click.echo(getattr(citer(config, load_sources(settings.sources_dir).sources)(a)[language],
+                           fmt))
+    else:
+        known = ", ".join(config.languages) if config else "none: citation.yaml is missing"
+        message = f"no citation templates for {language!r} (configured: {known})"
+        if not done:
+            raise click.ClickException(message)
+        click.echo(f"warning: {message}", err=True)
     if done:
-        click.echo("")
-        click.echo(done[-1].title or "")
-        click.echo("")
-        click.echo(done[-1].text)
+        click.echo(f"\n{done[-1].title or ''}\n\n{done[-1].text}")
 
 
 def _print_raw(ctx: click.Context, a) -> None:

@@ -50,10 +50,9 @@ class Service:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.secret = secret
-        self.pool = urllib3.PoolManager(
-            headers={"User-Agent": user_agent, "Accept": "application/json", **(headers or {})},
-            retries=False,
-        )
+        self.headers = {"User-Agent": user_agent, "Accept": "application/json",
+                        **(headers or {})}
+        self.pool = urllib3.PoolManager(retries=False)
 
     def mask(self, text: str) -> str:
         return text.replace(self.secret, "***") if self.secret else text
@@ -62,7 +61,7 @@ class Service:
         """One request; EngineUnavailable when the service cannot be reached."""
         url = f"{self.base_url}{path}"
         body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json"} if body is not None else None
+        headers = {**self.headers, **({"Content-Type": "application/json"} if body else {})}
         try:
             response = self.pool.request(
                 method, url, body=body, headers=headers, redirect=False,
