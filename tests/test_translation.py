@@ -356,3 +356,32 @@ def test_the_secret_key_never_leaves(tmp_path, sqlite_workspace, monkeypatch):
     assert key not in stored and "Quota exceeded for ***" not in stored  # a success clears it
     assert outputs[-1].stdout.startswith("Dies ist eine maschinelle Übersetzung (DeepL)")
     assert "[de] " in outputs[-1].stdout
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_daemon_translates_and_ingestion_never_waits_for_the_engine(site, workspace):
+    """With the engine down, crawls store every article; when it answers, the daemon's worker
+    translates them; SIGTERM stops the worker with the daemon."""
+    from tests.helpers import Daemon, publish
+
+    with LibreTranslateStandIn() as service:
+        service.fail_next(503, {"error": "warming up"}, times=1)
+        service.delay = 0.3  # a slow engine, too
+        workspace.settings(http_port=0, reload_poll=0, first_run_spread=0, screenshots={
+            "enabled": False}, translation={**FAST, "url": service.url, "targets": ["de"],
+                                            "poll_interval": 0.3})
+        workspace.source("busy", publish(site, "/busy", ["b1", "b2", "b3"]),
+                         schedule={"every": "1h"})
+        daemon = Daemon(workspace)
+        try:
+            daemon.wait_for(lambda: len(rows(workspace.db_url)) == 3 and all(
+                r.status == "done" for r in rows(workspace.db_url)), what="translations")
+            assert daemon.stop() == 0
+        finally:
+            daemon.close()
+    crawls = [c for c in daemon.crawls("busy") if c.outcome == "ok"]
+    assert crawls and crawls[0].new == 3
+    first_translated = min(r.translated_at for r in rows(workspace.db_url))
+    assert crawls[0].finished_at < first_translated  # stored before anything was translated
+    assert "translation engine unavailable" in daemon.output()
+    assert all(r.text.startswith("[de] ") for r in rows(workspace.db_url))
