@@ -27,6 +27,7 @@ from aggregator.sources import Source
 from aggregator.translation.engine import Limits, batches, pieces
 from aggregator.translation.worker import TranslationWorker
 from tests import stories
+from tests.helpers import all_rows
 from tests.translation_services import DeepLStandIn, LibreTranslateStandIn, fake
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
@@ -69,11 +70,7 @@ def run_once(config: Settings) -> tuple[Counter, TranslationWorker]:
 
 
 def rows(db_url: str) -> list[Translation]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        found = list(conn.execute(select(Translation).order_by(Translation.id)))
-    engine.dispose()
-    return found
+    return all_rows(db_url, Translation)
 
 
 def expected(text: str, target: str, max_chars: int = 10_000) -> str:
@@ -220,17 +217,18 @@ def test_a_refused_language_pair_fails_at_once(tmp_path, sqlite_url):
         outcomes, _ = run_once(settings(tmp_path, sqlite_url, url=service.url, targets=["fr"]))
     assert outcomes == Counter(failed=1)
     [row] = rows(sqlite_url)
-    assert row.attempts == 1 and row.error == "LibreTranslate answered HTTP 400: fr is not supported"
+    assert row.attempts == 1
+    assert row.error == "LibreTranslate answered HTTP 400: fr is not supported"
 
 
 def test_timeouts_are_recorded_and_retried(tmp_path, sqlite_url):
     store(sqlite_url, make_source())
     with LibreTranslateStandIn() as service:
-        service.fail_next(200, {"translatedText": ["late"]}, delay=2)
-        outcomes, _ = run_once(settings(tmp_path, sqlite_url, url=service.url, timeout=0.5,
-                                        max_attempts=1))
-    assert outcomes == Counter(failed=1)
-    assert rows(sqlite_url)[0].error == "LibreTranslate gave no answer within 0.5s (translation.timeout)"
+        service.fail_next(200, {"translatedText": ["late"]}, delay=2, times=2)
+        outcomes, _ = run_once(settings(tmp_path, sqlite_url, url=service.url, timeout=0.5))
+    assert outcomes == Counter(retry=1, failed=1)
+    assert rows(sqlite_url)[0].error == ("LibreTranslate gave no answer within 0.5s "
+                                         "(translation.timeout)")
 
 
 def test_a_command_that_hangs_is_killed(tmp_path, sqlite_url):
@@ -239,7 +237,8 @@ def test_a_command_that_hangs_is_killed(tmp_path, sqlite_url):
     outcomes, _ = run_once(settings(tmp_path, sqlite_url, engine="command", command=hang,
                                     name="slow", timeout=0.5))
     assert outcomes == Counter(retry=1, failed=1)
-    assert rows(sqlite_url)[0].error == "slow gave no answer within 0.5s (translation.timeout): killed"
+    assert rows(sqlite_url)[0].error == ("slow gave no answer within 0.5s "
+                                         "(translation.timeout): killed")
 
 
 @pytest.mark.parametrize("status,body,said", [
