@@ -211,7 +211,10 @@ class ArticleRevision(Base):
     """Every text an article's page has had; the article row shows the latest."""
 
     __tablename__ = "article_revisions"
-    __table_args__ = (UniqueConstraint("article_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "number"),
+        Index(None, "fetched_at"),  # the translation worker's scan of recent revisions
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))

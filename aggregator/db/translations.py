@@ -60,7 +60,7 @@ def enqueue_missing(
                  "next_attempt_at": now, "created_at": now}
                 for a, n, h, lang in session.execute(query)]
         if rows:
-            session.execute(_insert_ignoring_duplicates(session).values(rows))
+            session.execute(_insert_ignoring_duplicates(session), rows)  # executemany
             queued += len(rows)
         if queued >= limit:
             break

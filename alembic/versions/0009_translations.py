@@ -42,9 +42,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('translations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_translations_status_next_attempt_at'), ['status', 'next_attempt_at'], unique=False)
+    # The worker's scan looks at revisions fetched within translation.max_age.
+    with op.batch_alter_table('article_revisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_article_revisions_fetched_at'), ['fetched_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('article_revisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_article_revisions_fetched_at'))
     with op.batch_alter_table('translations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_translations_status_next_attempt_at'))
 
