@@ -338,13 +338,18 @@ def test_the_secret_key_never_leaves(tmp_path, sqlite_workspace, monkeypatch):
         # An error answer that echoes the key: it must be masked wherever the reason goes.
         service.fail_next(456, {"message": f"Quota exceeded for {key}"})
         waited = ws.run("translations", "run", "--once")
+        status_waiting = ws.run("status")
         make_due(ws.db_url)
         done = ws.run("translations", "run", "--once")
-        outputs = [waited, done, ws.run("status"), ws.run("translations", "list"),
+        outputs = [waited, status_waiting, done, ws.run("status"), ws.run("translations", "list"),
                    ws.run("export"), ws.run("articles", "show", str(article)),
                    ws.run("articles", "show", str(article), "--translation", "de")]
     assert "1 waiting for the engine" in waited.stdout and "1 done" in done.stdout
     assert "Quota exceeded for ***" in waited.stderr
+    assert "translations: 1 pending, 0 done, 0 failed; last error" in status_waiting.stdout
+    assert ("DeepL answered HTTP 456: Quota exceeded for *** (quota exceeded"
+            in status_waiting.stdout)
+    assert "translations: 0 pending, 1 done, 0 failed" in outputs[3].stdout
     assert any(p["headers"]["Authorization"].endswith(key) for p in service.posts())
     for result in outputs:
         assert key not in result.stdout and key not in result.stderr
