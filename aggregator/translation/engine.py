@@ -44,15 +44,16 @@ class Engine(ABC):
         """One request: a translation for each text, in order."""
 
     def version(self, timeout: float) -> str | None:
-        """The engine's version or model as it reports it (asked once, until it answers)."""
+        """The engine's version or model as it reports it: asked once it answers at all."""
         if self._version is _UNKNOWN:
-            found = self.ask_version(timeout)
-            if found is not None:
-                self._version = found
-            return found
+            try:
+                self._version = self.ask_version(timeout)
+            except TranslationError:
+                return None  # unreachable now: ask again next time
         return self._version  # type: ignore[return-value]
 
     def ask_version(self, timeout: float) -> str | None:
+        """Ask the engine; raise TranslationError when it cannot be asked now."""
         return None
 
     def close(self) -> None:  # noqa: B027 - most engines hold nothing to release

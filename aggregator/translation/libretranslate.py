@@ -47,15 +47,13 @@ class LibreTranslate(Engine):
         return out
 
     def ask_version(self, timeout: float) -> str | None:
-        """`info.version` of the OpenAPI spec; the server's charLimit narrows our requests."""
-        try:
-            settings = self.service.call("GET", "/frontend/settings", timeout)
-            limit = settings.data.get("charLimit") if isinstance(settings.data, dict) else None
-            if isinstance(limit, int) and 0 < limit < self.limits.max_chars:
-                self.limits = replace(self.limits, max_chars=limit)
-            spec = self.service.call("GET", "/spec", timeout)
-        except TranslationError:
-            return None
+        """`info.version` of the OpenAPI spec; the server's charLimit narrows our requests.
+        A server without these endpoints (a compatible one) has no version, for good."""
+        settings = self.service.call("GET", "/frontend/settings", timeout)
+        limit = settings.data.get("charLimit") if isinstance(settings.data, dict) else None
+        if isinstance(limit, int) and 0 < limit < self.limits.max_chars:
+            self.limits = replace(self.limits, max_chars=limit)
+        spec = self.service.call("GET", "/spec", timeout)
         info = spec.data.get("info") if isinstance(spec.data, dict) else None
         version = info.get("version") if isinstance(info, dict) else None
         return str(version)[:200] if version not in (None, "", "?") else None
