@@ -333,6 +333,7 @@ class NewArticle:
     version: ArticleVersion
 
 
+@dataclass(frozen=True)
 class TranslationJob:
     """One queued translation taken off the queue: the revision's words and the languages."""
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import create_engine
 
 from aggregator.capture import ScreenshotWorker, backoff
 from aggregator.db.engine import Database

@@ -20,7 +20,8 @@ from aggregator.db.engine import Database
 from aggregator.db.models import ArticleRevision, Translation
 from aggregator.db.queries import get_article
 from aggregator.export import article_record
-from aggregator.ingest import Ingestor
+from aggregator.ingest import Arrival, Ingestor
+from aggregator.ledger import CrawlLedger
 from aggregator.records import ArticleDraft, FetchRecord
 from aggregator.settings import Settings
 from aggregator.sources import Source
@@ -47,12 +48,12 @@ def store(db_url: str, source: Source, path: str = "/a.html", text: str = TEXT,
           title: str = TITLE, fetched_at: datetime | None = None) -> int:
     """Store (or revise) an article through the real ingestion path."""
     db = Database(db_url)
-    ingestor = Ingestor(db, screenshots=False)
     url, now = f"http://127.0.0.1:9{path}", fetched_at or datetime.now(timezone.utc)
     fetch = FetchRecord(url=url, final_url=url, status=200, fetched_at=now, size=1,
                         sha256="0" * 64, kind="page")
-    stored = ingestor.store_article(source, ingestor.register(source), [], None, fetch,
-                                    ArticleDraft(url=url, text=text, title=title))
+    draft = ArticleDraft(url=url, text=text, title=title)
+    stored = Ingestor(db, screenshots=False).store_article(
+        Arrival(source, CrawlLedger(db).register(source), [], None, fetch, draft))
     db.dispose()
     return stored.id
 

@@ -113,8 +113,9 @@ def translate_article(engine: Engine, title: str | None, text: str, source: str,
             raise TranslationError(f"the article took longer than {job_timeout:g}s "
                                    f"(translation.job_timeout); {len(done)} of {len(flat)} "
                                    "texts were translated")
-        done.extend(engine.translate([flat[i] for i in group], source, target,
-                                     min(timeout, remaining)))
+        answers = engine.translate([flat[i] for i in group], source, target,
+                                   min(timeout, remaining))
+        done.extend(" ".join(a.split()) for a in answers)  # one paragraph stays one line
     joined, at = [], 0
     for unit in cut:
         joined.append(" ".join(done[at:at + len(unit)]))
