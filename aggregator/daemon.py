@@ -70,6 +70,12 @@ class Daemon:
         if self.settings.screenshots.enabled:  # captures run beside crawls, never in their way
             self.shots = ScreenshotWorker(self.settings, self.sources.values(), collector.db)
             self.shots.start()
+        self.translator = None
+        if self.settings.translation.enabled:  # in threads of its own, never in crawls' way
+            from aggregator.translation.worker import TranslationWorker
+
+            self.translator = TranslationWorker(self.settings, collector.db)
+            self.translator.start()
         listening = self._listen(collector)
         loop.add_signal_handler(signal.SIGTERM, self._stop.set)
         loop.add_signal_handler(signal.SIGINT, self._stop.set)
@@ -89,6 +95,8 @@ class Daemon:
         self.scheduler.pause()
         drained = await collector.drain(self.settings.shutdown_timeout)
         self.scheduler.shutdown()
+        if self.translator is not None:
+            await asyncio.to_thread(self.translator.stop, self.settings.shutdown_timeout)
         if not drained:
             log.warning("shutdown timeout reached with crawls still in flight")
         for task in self._tasks:

@@ -27,3 +27,21 @@ class CaptureError(AggregatorError):
 
 class BrowserUnavailable(CaptureError):
     """The browser is missing or will not start: every capture waits until it is fixed."""
+
+
+class TranslationError(AggregatorError):
+    """A translation attempt failed; `permanent` ones (a refused language pair) are not retried."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class EngineUnavailable(TranslationError):
+    """The engine is missing, unreachable, refuses our key, rate-limits us or is out of quota:
+    no job can succeed until that changes, so every job waits (`retry_after` seconds when the
+    engine said how long) without using up its attempts."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import IO, Any
 
-from aggregator.views import ArticleView, CopyView, ScreenshotView
+from aggregator.views import ArticleView, Citation, CopyView, ScreenshotView, TranslationView
+from aggregator.vocabulary import TranslationStatus
 
 SCHEMA_VERSION = 1
 
@@ -45,7 +46,23 @@ def screenshot_record(shot: ScreenshotView | None) -> dict[str, Any] | None:
     return record
 
 
-def article_record(article: ArticleView) -> dict[str, Any]:
+def translation_records(translations: list[TranslationView]) -> list[dict[str, Any]]:
+    """Finished translations, every revision's (docs/export.md, "Translations")."""
+    return [{
+        "language": t.language, "source_language": t.source_language, "revision": t.revision,
+        "content_hash": t.content_hash, "current": t.current, "engine": t.engine,
+        "engine_name": t.engine_name, "engine_version": t.engine_version, "title": t.title,
+        "text": t.text, "characters": t.characters, "translated_at": _iso(t.translated_at),
+    } for t in translations if t.status == TranslationStatus.DONE]
+
+
+def citation_records(citation: dict[str, Citation] | None) -> dict[str, dict[str, str]]:
+    return {language: {"text": c.text, "markdown": c.markdown, "html": c.html}
+            for language, c in (citation or {}).items()}
+
+
+def article_record(article: ArticleView,
+                   citation: dict[str, Citation] | None = None) -> dict[str, Any]:
     story = article.story
     return {
         "schema_version": SCHEMA_VERSION,
@@ -86,12 +103,16 @@ def article_record(article: ArticleView) -> dict[str, Any]:
                  "length": story.warc.length, "sha256": story.warc.sha256}
         if story.warc else None,
         "screenshot": screenshot_record(article.screenshot),
+        "translations": translation_records(article.translations),
+        "citation": citation_records(citation),
     }
 
 
-def write_jsonl(articles: Iterable[ArticleView], out: IO[str]) -> int:
+def write_jsonl(articles: Iterable[ArticleView], out: IO[str],
+                cite: Callable[[ArticleView], dict[str, Citation]] | None = None) -> int:
     count = 0
     for article in articles:
-        out.write(json.dumps(article_record(article), ensure_ascii=False) + "\n")
+        record = article_record(article, cite(article) if cite else None)
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count

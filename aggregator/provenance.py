@@ -10,28 +10,14 @@ from __future__ import annotations
 import difflib
 import re
 
+from aggregator.outlets import BY_DOMAIN, by_spelling
 from aggregator.records import ArticleDraft, Cite, FeedEntry, Link
 from aggregator.sources import Source
 from aggregator.urls import registered_domain
 from aggregator.vocabulary import LinkKind
 
-# Well-known outlets: domain -> name, so a linked domain gets a name and a named outlet a URL.
-OUTLETS = {
-    "politico.eu": "Politico", "politico.com": "Politico", "reuters.com": "Reuters",
-    "bloomberg.com": "Bloomberg", "ft.com": "Financial Times", "nytimes.com": "The New York Times",
-    "washingtonpost.com": "The Washington Post", "theguardian.com": "The Guardian",
-    "bbc.com": "BBC", "bbc.co.uk": "BBC", "cnn.com": "CNN", "apnews.com": "Associated Press",
-    "axios.com": "Axios", "wsj.com": "The Wall Street Journal", "spiegel.de": "Der Spiegel",
-    "bild.de": "Bild", "tagesschau.de": "Tagesschau", "lemonde.fr": "Le Monde",
-    "rbc.ua": "РБК-Україна", "pravda.com.ua": "Українська правда", "unian.ua": "УНІАН",
-    "unian.net": "УНІАН", "ukrinform.ua": "Укрінформ", "interfax.com.ua": "Інтерфакс-Україна",
-    "suspilne.media": "Суспільне", "liga.net": "LIGA.net", "nv.ua": "НВ", "zn.ua": "ZN.UA",
-    "hromadske.ua": "Громадське", "radiosvoboda.org": "Радіо Свобода", "espreso.tv": "Еспресо",
-    "kyivindependent.com": "The Kyiv Independent", "ukranews.com": "Українські новини",
-}
-_BY_NAME: dict[str, str] = {}
-for _domain, _name in OUTLETS.items():
-    _BY_NAME.setdefault(_name.casefold(), _domain)
+# Domain -> the name cites are stored under (the table lives in aggregator/outlets.py).
+OUTLETS = {domain: outlet.name for domain, outlet in BY_DOMAIN.items()}
 
 _UPPER = "A-ZА-ЯІЇЄҐЁÄÖÜ"
 # An outlet name: a quoted phrase, or one to four capitalised words ("The Wall Street Journal").
@@ -88,8 +74,8 @@ def cited_sources(
         key = name.casefold()
         if key in own or key in cites:
             continue
-        known = _BY_NAME.get(key)
-        cites[key] = Cite(name, f"https://{known}/" if known else None)
+        known = by_spelling(name)
+        cites[key] = Cite(name, f"https://{known.domains[0]}/" if known else None)
     return list(cites.values())
 
 

@@ -331,3 +331,33 @@ class NewArticle:
     edition_key: str | None
     placement: Placement
     version: ArticleVersion
+
+
+@dataclass(frozen=True)
+class TranslationJob:
+    """One queued translation taken off the queue: the revision's words and the languages."""
+
+    id: int
+    article_id: int
+    source: str
+    revision: int
+    source_language: str
+    language: str
+    title: str | None
+    text: str
+    attempt: int  # 1 for the first try
+
+
+@dataclass(frozen=True)
+class Translated:
+    """What an engine made of a revision, and who made it."""
+
+    title: str | None
+    text: str
+    engine: str  # EngineKind
+    engine_name: str  # how the machine-translation note names it
+    engine_version: str | None  # as the engine reports it (LibreTranslate's version, DeepL's
+    # model_type_used, the command's --version line), None when it says nothing
+    characters: int  # characters sent
+    duration_ms: int
+    translated_at: datetime

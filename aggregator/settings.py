@@ -6,12 +6,14 @@ Declared once here, with default and help; everything else receives a `Settings`
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import stat
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from aggregator.errors import ConfigError
@@ -75,6 +77,102 @@ class ScreenshotSettings(BaseModel):
     poll_interval: float = Field(
         5.0, gt=0, description="Seconds between looks at the queue when it is empty."
     )
+
+
+class TranslationSettings(BaseModel):
+    """Machine translation after storage (docs/configuration.md, "Translation")."""
+
+    engine: Literal["libretranslate", "deepl", "command"] = Field(
+        "libretranslate", description="`libretranslate` (a LibreTranslate-compatible HTTP "
+        "service), `deepl` (DeepL's API) or `command` (a program reading stdin)."
+    )
+    targets: list[str] = Field(
+        default_factory=list, description="Languages to translate into (ISO 639-1); empty "
+        "(the default) switches translation off."
+    )
+    sources: list[str] | None = Field(
+        None, description="Only articles of these sources; empty means every source."
+    )
+    url: str | None = Field(
+        None, description="The service's base URL. LibreTranslate: default "
+        "http://127.0.0.1:5000; DeepL: default https://api-free.deepl.com for keys ending in "
+        "`:fx`, else https://api.deepl.com."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="LibreTranslate's `api_key`, or DeepL's authentication key "
+        "(required for DeepL). Never logged or shown; prefer AGGREGATOR_TRANSLATION__API_KEY."
+    )
+    command: list[str] | None = Field(
+        None, description="For `command`: the program and its arguments (a list, or one string "
+        "split like a shell would); `{source}` and `{target}` are replaced by language codes."
+    )
+    version_command: list[str] | None = Field(
+        None, description="For `command`: a program whose first line of output names the "
+        "engine's version (e.g. `argos-translate --version`); stored with each translation."
+    )
+    name: str | None = Field(
+        None, description="How the machine-translation note names the engine; default "
+        "LibreTranslate, DeepL, or the command's program name."
+    )
+    model_type: str | None = Field(
+        None, description="DeepL's `model_type` (`quality_optimized`, `latency_optimized`); "
+        "the model type DeepL reports using is stored with each translation."
+    )
+    timeout: float = Field(60.0, gt=0, description="Seconds one request (or one run of the "
+                           "command) may take.")
+    job_timeout: float = Field(600.0, gt=0, description="Seconds one article may take, all its "
+                               "requests together.")
+    max_chars: int | None = Field(
+        None, ge=100, description="Characters in one request, all texts together; default "
+        "5000 for LibreTranslate and the command, 30000 for DeepL (its 128 KiB body limit)."
+    )
+    max_texts: int | None = Field(
+        None, ge=1, le=1000, description="Texts (paragraphs) in one request; default 20 for "
+        "LibreTranslate, 50 for DeepL (its limit) and the command."
+    )
+    concurrency: int = Field(1, ge=1, le=16, description="Articles translated at once.")
+    max_attempts: int = Field(5, ge=1, le=50, description="Attempts before a job is failed.")
+    retry_delay: float = Field(
+        30.0, ge=0, description="Back-off base in seconds: after the n-th failure a job (or, "
+        "while it is unavailable, the engine) waits base x 2^n, at most 6 hours; the "
+        "engine's Retry-After wins."
+    )
+    poll_interval: float = Field(
+        10.0, gt=0, description="Seconds between looks for new articles and due jobs."
+    )
+    max_age: float = Field(
+        2 * 86400, ge=0, description="Only revisions fetched within this many seconds are "
+        "queued (so switching translation on does not queue the whole archive); 0 = all."
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not re.fullmatch(r"[a-z]{2}", code):
+                raise ValueError(f"{code!r} is not an ISO 639-1 language code")
+        return list(dict.fromkeys(value))
+
+    @field_validator("command", "version_command", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return shlex.split(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _engine_needs(self) -> TranslationSettings:
+        if not self.targets:
+            return self
+        if self.engine == "deepl" and not self.api_key:
+            raise ValueError("engine deepl needs api_key (AGGREGATOR_TRANSLATION__API_KEY)")
+        if self.engine == "command" and not self.command:
+            raise ValueError("engine command needs command: the program to run")
+        if self.url is not None and not re.match(r"https?://[^/\s]+", self.url):
+            raise ValueError(f"url {self.url!r} is not an absolute http(s) URL")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.targets)
 
 
 class Settings(BaseSettings):
@@ -168,6 +266,9 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     screenshots: ScreenshotSettings = Field(
         default_factory=ScreenshotSettings, description="Screenshots of originals."
+    )
+    translation: TranslationSettings = Field(
+        default_factory=TranslationSettings, description="Machine translation (off by default)."
     )
 
     @property

@@ -164,6 +164,18 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Pattern = Annotated[str, AfterValidator(_pattern)]
 
 
+def _names(value: Any) -> Any:
+    """`{de: RBK-Ukrajina}` -> (("de", "RBK-Ukrajina"),): a tuple keeps the source hashable."""
+    if isinstance(value, dict):
+        for language, name in value.items():
+            if not re.fullmatch(r"[a-z]{2}", str(language)):
+                raise ValueError(f"{language!r} is not an ISO 639-1 language code")
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"the {language} name must be a non-empty string")
+        return tuple(sorted((str(k), v.strip()) for k, v in value.items()))
+    return value
+
+
 class ExtractOptions(BaseModel):
     """A source's own extraction rules: CSS, or XPath when a selector starts with `/`."""
 
@@ -230,6 +242,9 @@ class Source(BaseModel):
         default=(), description="Hosts pages may come from; default: the feed's host."
     )
     screenshots: bool = Field(True, description="Capture a screenshot of every new article.")
+    names: Annotated[tuple[tuple[str, str], ...], BeforeValidator(_names)] = Field(
+        default=(), description="The outlet's name per language, for the citation block "
+        "(`{de: RBK-Ukrajina, en: RBC-Ukraine}`).")
     screenshot: ScreenshotOptions = Field(
         default_factory=ScreenshotOptions, description="How pages are captured."
     )
@@ -248,6 +263,10 @@ class Source(BaseModel):
         default=(), description="Regexes: only article URLs matching one are fetched.")
     exclude: Annotated[tuple[Pattern, ...], BeforeValidator(_listify)] = Field(
         default=(), description="Regexes: article URLs matching one are never fetched.")
+
+    def name_in(self, language: str) -> str | None:
+        """The outlet's name in `language` from `names`, if the file gives one."""
+        return dict(self.names).get(language)
 
     @property
     def rules(self) -> ExtractRules | None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from aggregator.policy import Health
 from aggregator.quality import Outcomes
 from aggregator.records import Capture, WarcPointer
-from aggregator.vocabulary import CaptureOutcome, LinkKind, PlacementKind
+from aggregator.vocabulary import CaptureOutcome, LinkKind, PlacementKind, TranslationStatus
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,51 @@ class ScreenshotView:
     next_attempt_at: datetime | None
     error: str | None
     capture: Capture | None
+
+
+@dataclass(frozen=True)
+class TranslationView:
+    """A translation job of one revision into one language, and its text once done."""
+
+    id: int
+    article_id: int
+    revision: int
+    content_hash: str
+    source_language: str
+    language: str
+    status: TranslationStatus
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None = None
+    attempted_at: datetime | None = None
+    error: str | None = None
+    engine: str | None = None
+    engine_name: str | None = None
+    engine_version: str | None = None
+    title: str | None = None
+    text: str | None = None
+    characters: int | None = None
+    duration_ms: int | None = None
+    translated_at: datetime | None = None
+    current: bool = True  # it translates the article's latest revision
+
+
+@dataclass(frozen=True)
+class TranslationSummary:
+    """The translation queue at a glance, for `aggregator status`."""
+
+    counts: dict[str, int]
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The citation block in one language, in each output format."""
+
+    text: str
+    markdown: str
+    html: str
 
 
 @dataclass(frozen=True)
@@ -96,6 +141,7 @@ class ArticleView:
     provenance: list[LinkView] = field(default_factory=list)
     story: StoryFacts = field(default_factory=StoryFacts)
     screenshot: ScreenshotView | None = None
+    translations: list[TranslationView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,30 @@ class RequestKind(StrEnum):
     PAGE = "page"  # article pages, child sitemaps, listing pages: the source's allowed domains
     ROBOTS = "robots"  # robots.txt of a host a request of the source goes to
     SUBRESOURCE = "subresource"  # what a captured page loads: frames, images, scripts, sockets
+
+
+class TranslationStatus(StrEnum):
+    """State of a translation job (`translations.status`)."""
+
+    PENDING = "pending"  # waiting for its turn, a retry or an engine that is back
+    DONE = "done"
+    FAILED = "failed"  # attempts used up, or refused for good (e.g. a language pair the
+    # engine does not have)
+
+
+class TranslationAttempt(StrEnum):
+    """What one translation attempt came to, as the worker counts it."""
+
+    DONE = "done"
+    RETRY = "retry"  # failed, tried again after a back-off
+    FAILED = "failed"  # failed for good
+    WAITING = "waiting"  # the engine is missing, down or rate-limited: no attempt used
+    UNRECORDED = "unrecorded"  # the outcome could not be written: the lease brings it back
+
+
+class EngineKind(StrEnum):
+    """Translation engines (`translations.engine`, setting `translation.engine`)."""
+
+    LIBRETRANSLATE = "libretranslate"
+    DEEPL = "deepl"
+    COMMAND = "command"

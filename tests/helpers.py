@@ -66,6 +66,15 @@ class Workspace:
         return done
 
 
+def all_rows(db_url: str, model) -> list:
+    """Every row of a model's table, in id order, through a short-lived engine."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        found = list(conn.execute(select(model).order_by(model.id)))
+    engine.dispose()
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

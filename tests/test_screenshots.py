@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import create_engine, select
 
 from aggregator.capture import ScreenshotWorker, backoff
 from aggregator.db.engine import Database
@@ -26,6 +25,7 @@ from aggregator.records import ArticleDraft, FetchRecord
 from aggregator.settings import Settings
 from aggregator.sources import Source
 from tests import stories
+from tests.helpers import all_rows
 from tests.newssite import article_page, rss
 
 FAST = {"timeout": 5, "settle_timeout": 2, "retry_delay": 0, "poll_interval": 0.2,
@@ -69,11 +69,7 @@ def run_once(settings: Settings, *sources: Source, worker: ScreenshotWorker | No
 
 
 def rows(db_url: str) -> list[Screenshot]:
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        found = list(conn.execute(select(Screenshot).order_by(Screenshot.id)))
-    engine.dispose()
-    return found
+    return all_rows(db_url, Screenshot)
 
 
 def test_backoff_doubles_and_is_capped():

@@ -9,6 +9,7 @@ import click
 
 from aggregator.cli.context import database_of, parse_since, settings_of
 from aggregator.cli.screenshots import describe_shot
+from aggregator.cli.translations import describe_translation
 
 
 @click.group()
@@ -36,9 +37,17 @@ def articles_list(ctx: click.Context, source: str | None, limit: int) -> None:
 @click.argument("article_id", type=int)
 @click.option("--raw", is_flag=True, help="Print the archived HTTP response (WARC) instead.")
 @click.option("--history", is_flag=True, help="Print every revision as a diff of the one before.")
+@click.option("--cite", "cite_language", metavar="LANG", default=None,
+              help="Print the citation block in this language (see citation.yaml).")
+@click.option("--translation", "translation_language", metavar="LANG", default=None,
+              help="Print the newest translation into LANG, under its citation block.")
+@click.option("--format", "cite_format", type=click.Choice(["text", "markdown", "html"]),
+              default="text", show_default=True, help="Format of the citation block.")
 @click.pass_context
-def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool) -> None:
-    """Show one article with its story, provenance and revisions."""
+def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool,
+                  cite_language: str | None, translation_language: str | None,
+                  cite_format: str) -> None:
+    """Show one article with its story, provenance, revisions and translations."""
     from aggregator.db.queries import get_article, revisions
 
     database = database_of(ctx)
@@ -52,6 +61,10 @@ def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool)
         return
     if history:
         _print_history(history_rows)
+        return
+    if cite_language or translation_language:
+        _print_cited(ctx, a, cite_language or translation_language, translation_language,
+                     cite_format)
         return
     for label, value in (
         ("title", a.title), ("source", f"{a.source} ({a.source_title})"), ("url", a.url),
@@ -74,8 +87,36 @@ def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool)
         label = f"  ({link.label})" if link.label else ""
         click.echo(f"  {link.kind:<16}{link.url or '-'}{label}")
     click.echo(f"{'screenshot:':<14}{describe_shot(a.screenshot, settings_of(ctx).data_dir)}")
+    click.echo("translations:" + ("" if a.translations else " -"))
+    for t in a.translations:
+        click.echo(f"  {describe_translation(t)}")
     click.echo("")
     click.echo(a.text)
+
+
+def _print_cited(ctx: click.Context, a, language: str, translated: str | None,
+                 fmt: str) -> None:
+    """The citation block in `language`; with a translation, the translated title and text
+    under it (without templates for the language, the translation alone, with a warning)."""
+    from aggregator.citation import citer, load_citation_config
+    from aggregator.sources import load_sources
+
+    settings = settings_of(ctx)
+    config = load_citation_config(settings.config_dir)
+    done = [t for t in a.translations if t.language == translated and t.status == "done"]
+    if translated and not done:
+        raise click.ClickException(f"article {a.id} has no finished translation into {translated}")
+    if config is not None and language in config.languages:
+        click.echo(getattr(citer(config, load_sources(settings.sources_dir).sources)(a)[language],
+                           fmt))
+    else:
+        known = ", ".join(config.languages) if config else "none: citation.yaml is missing"
+        message = f"no citation templates for {language!r} (configured: {known})"
+        if not done:
+            raise click.ClickException(message)
+        click.echo(f"warning: {message}", err=True)
+    if done:
+        click.echo(f"\n{done[-1].title or ''}\n\n{done[-1].text}")
 
 
 def _print_raw(ctx: click.Context, a) -> None:
@@ -110,10 +151,15 @@ def _print_history(rows) -> None:
 @click.pass_context
 def export(ctx: click.Context, fmt: str, since: datetime | None, source: str | None) -> None:
     """Write articles to stdout, one JSON object per line (see docs/export.md)."""
+    from aggregator.citation import citer, load_citation_config
     from aggregator.db.queries import iter_articles
     from aggregator.export import write_jsonl
+    from aggregator.sources import load_sources
 
+    settings = settings_of(ctx)
+    cite = citer(load_citation_config(settings.config_dir),
+                 load_sources(settings.sources_dir).sources)
     database = database_of(ctx)
     with database.session() as session:
-        count = write_jsonl(iter_articles(session, since=since, source=source), sys.stdout)
+        count = write_jsonl(iter_articles(session, since=since, source=source), sys.stdout, cite)
     click.echo(f"exported {count} articles", err=True)

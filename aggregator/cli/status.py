@@ -11,7 +11,8 @@ from aggregator.cli.context import database_of, settings_of
 from aggregator.db.engine import redact
 from aggregator.settings import Settings
 from aggregator.sources import LoadedSources, load_sources
-from aggregator.views import SourceStatus
+from aggregator.views import SourceStatus, TranslationSummary
+from aggregator.vocabulary import TranslationStatus
 
 
 @click.command()
@@ -19,12 +20,26 @@ from aggregator.views import SourceStatus
 def status(ctx: click.Context) -> None:
     """One line per source: state, last success, next run, new articles in 24h, last error."""
     from aggregator.db.queries import source_status
+    from aggregator.db.translations import summary
 
     settings = settings_of(ctx)
     with database_of(ctx).session() as session:
         rows = source_status(session, datetime.now(timezone.utc))
+        translations = summary(session)
     loaded = load_sources(settings.sources_dir)
     click.echo(render(rows, loaded, settings, datetime.now(timezone.utc)))
+    if settings.translation.enabled or translations.counts:
+        click.echo(translation_line(translations, datetime.now(timezone.utc)))
+
+
+def translation_line(summary: TranslationSummary, now: datetime) -> str:
+    """Jobs per status, and why the newest waiting or failed one is not done."""
+    counts = ", ".join(f"{summary.counts.get(s, 0)} {s}" for s in TranslationStatus)
+    line = f"translations: {counts}"
+    if summary.last_error:
+        error = redact(summary.last_error).replace("\n", " ")[:200]
+        line += f"; last error {ago(summary.last_error_at, now)}: {error}"
+    return line
 
 
 def ago(when: datetime | None, now: datetime) -> str:

@@ -211,7 +211,10 @@ class ArticleRevision(Base):
     """Every text an article's page has had; the article row shows the latest."""
 
     __tablename__ = "article_revisions"
-    __table_args__ = (UniqueConstraint("article_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "number"),
+        Index(None, "fetched_at"),  # the translation worker's scan of recent revisions
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
@@ -332,3 +335,40 @@ class ExtractionStat(Base):
     no_date: Mapped[int] = mapped_column(Integer, default=0)
     no_author: Mapped[int] = mapped_column(Integer, default=0)
     language_mismatch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Translation(Base):
+    """A machine translation of one revision of an article into one language: a job queued by
+    the translation worker's scan, then the engine's title and text with who made them.
+
+    A new revision gets rows of its own; the rows of earlier revisions stay. `status` is
+    pending until done or failed; `next_attempt_at` orders the queue and, while a worker
+    holds the row, is pushed past its lease so a crashed worker's job comes back.
+    """
+
+    __tablename__ = "translations"
+    __table_args__ = (
+        UniqueConstraint("article_id", "revision", "language"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)  # article_revisions.number
+    content_hash: Mapped[str] = mapped_column(String(64))  # of the revision's text
+    source_language: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    engine: Mapped[str | None] = mapped_column(String(20))
+    engine_name: Mapped[str | None] = mapped_column(String(100))
+    engine_version: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    characters: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    translated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aggregator.db import capture_queue, extraction_stats
+from aggregator.db import capture_queue, extraction_stats, translations
 from aggregator.db.models import (
     Article,
     ArticleRevision,
@@ -29,12 +29,14 @@ from aggregator.views import (
     ScreenshotView,
     SourceStatus,
     StoryFacts,
+    TranslationView,
 )
 from aggregator.vocabulary import EntryStatus, LinkKind
 
 
 def _view(article: Article, source: Source, links: list[LinkView],
-          story: StoryFacts, shot: ScreenshotView | None) -> ArticleView:
+          story: StoryFacts, shot: ScreenshotView | None,
+          translated: list[TranslationView]) -> ArticleView:
     return ArticleView(
         id=article.id, source=source.name, source_title=source.title, url=article.url,
         canonical_url=article.canonical_url, guid=article.guid, title=article.title,
@@ -45,7 +47,7 @@ def _view(article: Article, source: Source, links: list[LinkView],
         image_url=article.image_url, categories=list(article.categories or []),
         tags=list(article.tags or []), text=article.text, content_hash=article.content_hash,
         html=article.html,
-        provenance=links, story=story, screenshot=shot,
+        provenance=links, story=story, screenshot=shot, translations=translated,
     )
 
 
@@ -125,8 +127,10 @@ def iter_articles(
         ids = [a.id for a, _ in chunk]
         links, shots = _links(session, ids), capture_queue.latest_for(session, ids)
         facts = _stories(session, [a for a, _ in chunk])
+        translated = translations.for_articles(session, ids)
         for article, src in chunk:
-            yield _view(article, src, links[article.id], facts[article.id], shots.get(article.id))
+            yield _view(article, src, links[article.id], facts[article.id], shots.get(article.id),
+                        translated[article.id])
 
 
 def get_article(session: Session, article_id: int) -> ArticleView | None:
@@ -138,7 +142,8 @@ def get_article(session: Session, article_id: int) -> ArticleView | None:
         return None
     facts = _stories(session, [row[0]])[article_id]
     shot = capture_queue.latest_for(session, [article_id]).get(article_id)
-    return _view(row[0], row[1], _links(session, [article_id])[article_id], facts, shot)
+    return _view(row[0], row[1], _links(session, [article_id])[article_id], facts, shot,
+                 translations.for_articles(session, [article_id])[article_id])
 
 
 def source_status(session: Session, now: datetime) -> list[SourceStatus]:
