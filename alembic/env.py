@@ -2,10 +2,16 @@
 
 from aggregator.db.engine import make_engine
 from aggregator.db.models import Base
+from aggregator.db.search import outside_models
 from alembic import context
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _include_name(name, type_, _parent) -> bool:
+    """Autogenerate leaves the search tables (FTS5 / tsvector, migration 0008) alone."""
+    return not (type_ == "table" and outside_models(name))
 
 
 def _url() -> str:
@@ -19,7 +25,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+                      render_as_batch=True, include_name=_include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -28,7 +34,7 @@ def run_migrations_online() -> None:
     engine = make_engine(_url())
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+                          render_as_batch=True, include_name=_include_name)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
