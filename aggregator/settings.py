@@ -77,6 +77,21 @@ class ScreenshotSettings(BaseModel):
     )
 
 
+class WebSettings(BaseModel):
+    """The desk (`aggregator web`): where it listens and the token it asks for."""
+
+    host: str = Field(
+        "127.0.0.1", description="Address `aggregator web` listens on; any address other than "
+        "loopback needs `web.token`."
+    )
+    port: int = Field(8791, ge=1, le=65535, description="Port of `aggregator web`.")
+    token: str | None = Field(
+        None, min_length=16, description="Access token of the web view and API (at least 16 "
+        "characters), sent as `Authorization: Bearer TOKEN` or as the basic-auth password; "
+        "empty means no token (loopback only)."
+    )
+
+
 class Settings(BaseSettings):
     """Validated settings; `load_settings` is the only constructor callers use."""
 
@@ -160,6 +175,7 @@ class Settings(BaseSettings):
     screenshots: ScreenshotSettings = Field(
         default_factory=ScreenshotSettings, description="Screenshots of originals."
     )
+    web: WebSettings = Field(default_factory=WebSettings, description="The web view and API.")
 
     @property
     def effective_database_url(self) -> str:

@@ -2,16 +2,11 @@
 
 from aggregator.db.engine import make_engine
 from aggregator.db.models import Base
-from aggregator.db.search import outside_models
+from aggregator.db.search import modelled
 from alembic import context
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def _include_name(name, type_, _parent) -> bool:
-    """Autogenerate leaves the search tables (FTS5 / tsvector, migration 0008) alone."""
-    return not (type_ == "table" and outside_models(name))
 
 
 def _url() -> str:
@@ -25,7 +20,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True, include_name=_include_name)
+                      render_as_batch=True, include_name=modelled)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -34,7 +29,7 @@ def run_migrations_online() -> None:
     engine = make_engine(_url())
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, include_name=_include_name)
+                          render_as_batch=True, include_name=modelled)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -28,10 +28,11 @@ def cli(ctx: click.Context, config_dir: str | None) -> None:
 
 
 def _register() -> None:
-    from aggregator.cli import articles, crawl, database, screenshots, sources, status
+    from aggregator.cli import articles, crawl, database, screenshots, sources, status, web
 
     for command in (crawl.run, crawl.crawl, crawl.backfill, status.status, sources.sources,
-                    database.db, articles.articles, articles.export, screenshots.screenshots):
+                    database.db, articles.articles, articles.export, screenshots.screenshots,
+                    web.web):
         cli.add_command(command)
 
 

@@ -15,11 +15,17 @@ from aggregator.searchterms import terms
 # Tables migration 0008 creates outside the models (FTS5 makes shadow tables of its own).
 SEARCH_TABLE = "article_search"
 TITLE_WEIGHT = 10.0  # bm25 column weight of the title against the text (SQLite)
+MAX_MATCHES = 5000  # a search pages through its best-ranked articles, at most this many
 
 
 def outside_models(name: str | None) -> bool:
     """True for the search tables, which the models do not describe (schema comparisons)."""
     return bool(name) and (name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_"))
+
+
+def modelled(name: str | None, type_: str, _parent) -> bool:
+    """Alembic `include_name` hook: compare and autogenerate everything but the search tables."""
+    return not (type_ == "table" and outside_models(name))
 
 
 def fts5_query(words: list[str]) -> str:
@@ -42,11 +48,13 @@ def matches(session: Session, query: str) -> Subquery | None:
         found = text(
             "SELECT rowid AS article_id, "
             f"-bm25(article_search, {TITLE_WEIGHT}, 1.0) AS rank "
-            "FROM article_search WHERE article_search MATCH :match"
-        ).bindparams(match=fts5_query(words))
+            "FROM article_search WHERE article_search MATCH :match "
+            "ORDER BY 2 DESC, 1 DESC LIMIT :cap"  # a LIMIT keeps bm25() out of GROUP BY
+        ).bindparams(match=fts5_query(words), cap=MAX_MATCHES)
     else:
         found = text(
             "SELECT article_id, ts_rank(document, to_tsquery('simple', :match)) AS rank "
-            "FROM article_search WHERE document @@ to_tsquery('simple', :match)"
-        ).bindparams(match=tsquery(words))
+            "FROM article_search WHERE document @@ to_tsquery('simple', :match) "
+            "ORDER BY 2 DESC, 1 DESC LIMIT :cap"
+        ).bindparams(match=tsquery(words), cap=MAX_MATCHES)
     return found.columns(article_id=Integer, rank=Float).subquery("matches")
