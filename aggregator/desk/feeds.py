@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 import json
-from xml.etree import ElementTree as ET
 from datetime import datetime, timezone
+from xml.etree import ElementTree as ET
 
 from fastapi import APIRouter, Depends, Query
 from starlette.requests import Request
