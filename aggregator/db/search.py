@@ -54,7 +54,8 @@ def matches(session: Session, query: str) -> Subquery | None:
     else:
         found = text(
             # float8: a real would not survive the JSON round trip of a cursor exactly
-            "SELECT article_id, CAST(ts_rank(document, to_tsquery('simple', :match)) AS float8) AS rank "
+            "SELECT article_id, "
+            "CAST(ts_rank(document, to_tsquery('simple', :match)) AS float8) AS rank "
             "FROM article_search WHERE document @@ to_tsquery('simple', :match) "
             "ORDER BY 2 DESC, 1 DESC LIMIT :cap"
         ).bindparams(match=tsquery(words), cap=MAX_MATCHES)
