@@ -23,8 +23,9 @@ def filters(
     until: str | None = Query(None, max_length=40, description="First seen before."),
     q: str | None = Query(None, max_length=MAX_QUERY,
                           description="Full-text query over titles and texts; ranks results."),
-    min_sources: int | None = Query(None, ge=1, le=50,
-                                    description="Only stories carried by this many outlets."),
+    min_sources: str | None = Query(
+        None, max_length=8, description="Only stories carried by at least this many outlets "
+        "(an integer 1-50; empty means any, as an HTML form sends it)."),
 ) -> story_reads.StoryFilter:
     return params.story_filter(source, language, since, until, q, min_sources)
 

@@ -37,13 +37,23 @@ def timestamp(name: str, value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
+def bounded_int(name: str, value: str | None, low: int, high: int) -> int | None:
+    """An integer in [low, high]; empty or absent means None (a form's empty field)."""
+    if value is None or value.strip() == "":
+        return None
+    if not value.strip().isdigit() or not low <= int(value) <= high:
+        raise BadParameter(name, f"expected an integer from {low} to {high}")
+    return int(value)
+
+
 def story_filter(source: str | None, language: str | None, since: str | None,
-                 until: str | None, q: str | None, min_sources: int | None) -> StoryFilter:
+                 until: str | None, q: str | None, min_sources: str | None) -> StoryFilter:
     if q is not None and len(q) > MAX_QUERY:
         raise BadParameter("q", f"longer than {MAX_QUERY} characters")
     return StoryFilter(source=source or None, language=language or None,
                        since=timestamp("since", since), until=timestamp("until", until),
-                       q=(q or "").strip() or None, min_sources=min_sources)
+                       q=(q or "").strip() or None,
+                       min_sources=bounded_int("min_sources", min_sources, 1, 50))
 
 
 def encode_cursor(key: Key | None) -> str | None:
