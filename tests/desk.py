@@ -13,8 +13,8 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from email.message import Message
 from datetime import datetime, timezone
+from email.message import Message
 
 from aggregator.db.engine import Database
 from aggregator.ingest import Ingestor

@@ -15,7 +15,9 @@ from aggregator.searchterms import terms
 # Tables migration 0008 creates outside the models (FTS5 makes shadow tables of its own).
 SEARCH_TABLE = "article_search"
 TITLE_WEIGHT = 10.0  # bm25 column weight of the title against the text (SQLite)
-MAX_MATCHES = 5000  # a search pages through its best-ranked articles, at most this many
+# A search ranks the newest MAX_MATCHES matching articles: a common word ("Україна") then
+# costs the same as a rare one, and for news the newest matches are the ones wanted.
+MAX_MATCHES = 5000
 
 
 def outside_models(name: str | None) -> bool:
@@ -45,18 +47,21 @@ def matches(session: Session, query: str) -> Subquery | None:
     if not words:
         return None
     if session.get_bind().dialect.name == "sqlite":
+        # bm25() is computed only for the rows the LIMIT lets through; the LIMIT also keeps
+        # it out of the caller's GROUP BY (SQLite would otherwise flatten this query).
         found = text(
             "SELECT rowid AS article_id, "
             f"-bm25(article_search, {TITLE_WEIGHT}, 1.0) AS rank "
             "FROM article_search WHERE article_search MATCH :match "
-            "ORDER BY 2 DESC, 1 DESC LIMIT :cap"  # a LIMIT keeps bm25() out of GROUP BY
+            "ORDER BY rowid DESC LIMIT :cap"
         ).bindparams(match=fts5_query(words), cap=MAX_MATCHES)
     else:
+        # float8: a real would not survive the JSON round trip of a cursor exactly.
         found = text(
-            # float8: a real would not survive the JSON round trip of a cursor exactly
             "SELECT article_id, "
             "CAST(ts_rank(document, to_tsquery('simple', :match)) AS float8) AS rank "
-            "FROM article_search WHERE document @@ to_tsquery('simple', :match) "
-            "ORDER BY 2 DESC, 1 DESC LIMIT :cap"
+            "FROM (SELECT article_id, document FROM article_search "
+            "WHERE document @@ to_tsquery('simple', :match) "
+            "ORDER BY article_id DESC LIMIT :cap) AS recent"
         ).bindparams(match=tsquery(words), cap=MAX_MATCHES)
     return found.columns(article_id=Integer, rank=Float).subquery("matches")

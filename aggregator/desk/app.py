@@ -55,12 +55,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
                                                    read_only=True))
     token = settings.web.token
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        response = (await call_next(request) if security.authorised(request, token)
-                    else security.unauthorised())
-        response.headers.update(security.HEADERS)
-        return response
+    app.add_middleware(security.Guard, token=token)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

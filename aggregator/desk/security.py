@@ -67,6 +67,31 @@ def authorised(request: Request, token: str | None) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
+class Guard:
+    """Pure ASGI middleware (no per-request task like BaseHTTPMiddleware): the token check
+    before the app, the security headers on every answer."""
+
+    def __init__(self, app, token: str | None):
+        self.app = app
+        self.token = token
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.headers]}
+            await send(message)
+
+        if not authorised(Request(scope), self.token):
+            await unauthorised()(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+
 def unauthorised() -> Response:
     return JSONResponse({"error": "unauthorised", "message": "an access token is required"},
                         status_code=401,
