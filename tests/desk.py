@@ -51,24 +51,27 @@ class Bed:
     hostile_url: str
 
 
-def _with_link(page: bytes, text: str, anchor: str) -> bytes:
+def with_link(page: bytes, text: str, anchor: str) -> bytes:
+    """Put a link into the article body (not into the <meta> description)."""
     head, body = page.decode().split("<body>", 1)
     return (head + "<body>" + body.replace(text, anchor, 1)).encode()
 
 
-def publish_rbc(site, title: str) -> tuple[str, str]:
-    """rbc.ua-like uk and ru editions of one story, plus another uk story, and their feeds."""
+def publish_rbc(site, title: str, bridge: bool = True) -> tuple[str, str]:
+    """rbc.ua-like uk and ru editions of one story (the uk one cites Politico) and their
+    feeds; with `bridge`, another uk story in the uk feed."""
     uk_url, ru_url = site.url(UK_PATH), site.url(RU_PATH)
     alternates = {"uk": uk_url, "ru": ru_url}
     uk = dataclasses.replace(stories.ENERGY_UK, title=title, alternates=alternates)
     ru = dataclasses.replace(stories.ENERGY_RU, alternates=alternates)
-    site.add(UK_PATH, _with_link(article_page(uk, uk_url), "видання Politico.",
+    site.add(UK_PATH, with_link(article_page(uk, uk_url), "видання Politico.",
                                  f'видання <a href="{POLITICO}">Politico</a>.'))
     site.add(RU_PATH, article_page(ru, ru_url))
-    bridge_url = site.url(BRIDGE_PATH)
-    site.add(BRIDGE_PATH, article_page(stories.BRIDGE, bridge_url))
-    site.add("/rss/uk.xml", rss([(uk, uk_url), (stories.BRIDGE, bridge_url)]),
-             content_type="application/rss+xml")
+    items = [(uk, uk_url)]
+    if bridge:
+        items.append((stories.BRIDGE, site.url(BRIDGE_PATH)))
+        site.add(BRIDGE_PATH, article_page(stories.BRIDGE, site.url(BRIDGE_PATH)))
+    site.add("/rss/uk.xml", rss(items), content_type="application/rss+xml")
     site.add("/rss/ru.xml", rss([(ru, ru_url)], title="РБК-Украина"),
              content_type="application/rss+xml")
     return uk_url, ru_url
@@ -84,7 +87,7 @@ def publish_korr(other, uk_url: str) -> str:
         paragraphs=[lead, *stories.ENERGY_UK.paragraphs[:3],
                     stories.ENERGY_UK.paragraphs[3].replace("Міністр", "Український міністр")])
     url = other.url(KORR_PATH)
-    other.add(KORR_PATH, _with_link(article_page(rewrite, url, site="Кореспондент"),
+    other.add(KORR_PATH, with_link(article_page(rewrite, url, site="Кореспондент"),
                                     "пише РБК-Україна", f'пише <a href="{uk_url}">РБК-Україна</a>'))
     other.add("/korr/rss.xml", rss([(rewrite, url)], title="Кореспондент"))
     return url

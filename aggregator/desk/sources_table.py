@@ -41,11 +41,9 @@ def rows(session: Session, settings: Settings, now: datetime) -> list[SourceRow]
     out = []
     for status in queries.source_status(session, now):
         source = configured.get(status.name)
-        if source is None:
-            state = "removed"
-        else:
-            interval = status.health.interval_seconds or source.schedule.base_seconds
-            state = policy.state(now, status.health, interval, settings.stale_factor)
+        state = policy.configured_state(now, status.health,
+                                        source and source.schedule.base_seconds,
+                                        settings.stale_factor)
         out.append(SourceRow(status, titles.get(status.name, status.name), state,
                              quality.layout_changed(status.recent, status.baseline),
                              daily.get(ids.get(status.name), [])))
