@@ -17,7 +17,7 @@ SEARCH_TABLE = "article_search"
 TITLE_WEIGHT = 10.0  # bm25 column weight of the title against the text (SQLite)
 # A search ranks the newest MAX_MATCHES matching articles: a common word ("Україна") then
 # costs the same as a rare one, and for news the newest matches are the ones wanted.
-MAX_MATCHES = 5000
+MAX_MATCHES = 2000
 
 
 def outside_models(name: str | None) -> bool:
