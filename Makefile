@@ -20,7 +20,10 @@ install: $(STAMP)
 upgrade: install
 	$(BIN)/aggregator --config $(CONFIG) db upgrade
 
+# The daemon and the web view together (http://127.0.0.1:8791/); Ctrl-C stops both.
 run: upgrade
+	$(BIN)/aggregator --config $(CONFIG) web & web=$$!; \
+	trap 'kill $$web 2>/dev/null; wait $$web 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/aggregator --config $(CONFIG) run
 
 services:

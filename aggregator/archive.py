@@ -91,3 +91,21 @@ def read(directory: Path, pointer: WarcPointer) -> bytes:
         head = record.http_headers.to_str() + "\r\n" if record.http_headers else ""
         return head.encode("utf-8") + record.content_stream().read()
     raise ValueError(f"{pointer.file}@{pointer.offset}: no WARC record there")
+
+
+def inspect(directory: Path, pointer: WarcPointer) -> tuple[str | None, str | None]:
+    """(WARC-Record-ID, problem) of one record: problem is None when the stored bytes still
+    match the pointer's sha256. Only plain file names inside `directory` are opened."""
+    if Path(pointer.file).name != pointer.file or pointer.file.startswith("."):
+        return None, "not a WARC file name"
+    try:
+        with (directory / pointer.file).open("rb") as f:
+            f.seek(pointer.offset)
+            data = f.read(pointer.length)
+    except OSError as exc:
+        return None, f"cannot read the WARC file: {exc.strerror or exc}"
+    if hashlib.sha256(data).hexdigest() != pointer.sha256:
+        return None, "sha256 of the stored bytes does not match"
+    for record in ArchiveIterator(io.BytesIO(data)):
+        return record.rec_headers.get_header("WARC-Record-ID"), None
+    return None, "no WARC record there"

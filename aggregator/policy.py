@@ -105,6 +105,15 @@ def is_stale(now: datetime, health: Health, interval: float, factor: float) -> b
     return (now - since).total_seconds() > factor * max(usual, 3600.0)
 
 
+def configured_state(now: datetime, health: Health, base_seconds: float | None,
+                     stale_factor: float) -> str:
+    """`state` of a stored source; `base_seconds` is its schedule's base interval, None when
+    it is no longer configured ("removed")."""
+    if base_seconds is None:
+        return "removed"
+    return state(now, health, health.interval_seconds or base_seconds, stale_factor)
+
+
 def state(now: datetime, health: Health, interval: float, stale_factor: float) -> str:
     """One word an operator reads at a glance."""
     if not health.enabled:

@@ -174,6 +174,20 @@ class TranslationSettings(BaseModel):
     def enabled(self) -> bool:
         return bool(self.targets)
 
+class WebSettings(BaseModel):
+    """The desk (`aggregator web`): where it listens and the token it asks for."""
+
+    host: str = Field(
+        "127.0.0.1", description="Address `aggregator web` listens on; any address other than "
+        "loopback needs `web.token`."
+    )
+    port: int = Field(8791, ge=1, le=65535, description="Port of `aggregator web`.")
+    token: str | None = Field(
+        None, min_length=16, description="Access token of the web view and API (at least 16 "
+        "characters), sent as `Authorization: Bearer TOKEN` or as the basic-auth password; "
+        "empty means no token (loopback only)."
+    )
+
 
 class Settings(BaseSettings):
     """Validated settings; `load_settings` is the only constructor callers use."""
@@ -270,6 +284,7 @@ class Settings(BaseSettings):
     translation: TranslationSettings = Field(
         default_factory=TranslationSettings, description="Machine translation (off by default)."
     )
+    web: WebSettings = Field(default_factory=WebSettings, description="The web view and API.")
 
     @property
     def effective_database_url(self) -> str:

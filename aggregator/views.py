@@ -6,12 +6,18 @@ Read queries in `aggregator/db/queries.py` return these; nothing here touches th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from aggregator.policy import Health
 from aggregator.quality import Outcomes
 from aggregator.records import Capture, WarcPointer
-from aggregator.vocabulary import CaptureOutcome, LinkKind, PlacementKind, TranslationStatus
+from aggregator.vocabulary import (
+    CaptureOutcome,
+    ChangeKind,
+    LinkKind,
+    PlacementKind,
+    TranslationStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -157,3 +163,137 @@ class SourceStatus:
     last_error: str | None
     recent: Outcomes = Outcomes()  # extraction outcomes of today and yesterday
     baseline: Outcomes = Outcomes()  # of the two weeks before
+
+
+# --- The desk (aggregator web): stories, provenance chains, the change stream -------------
+
+
+@dataclass(frozen=True)
+class ShotRef:
+    """A captured screenshot as the desk links it: by content hash only."""
+
+    id: int
+    sha256: str
+    format: str
+    width: int | None
+    height: int | None
+    captured_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    """One article of a story, as lists, feeds and story pages show it."""
+
+    id: int
+    story_id: int
+    source: str
+    source_title: str
+    url: str
+    canonical_url: str
+    title: str | None
+    language: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    match: PlacementKind | None
+    match_score: float | None
+    is_primary: bool
+
+
+@dataclass(frozen=True)
+class StorySummary:
+    """A story in a list: its primary, its copies (primary first) and what they add up to."""
+
+    id: int
+    primary: StoryMember
+    copies: list[StoryMember]
+    first_seen_at: datetime
+    last_changed_at: datetime
+    thumbnail: ShotRef | None = None
+    rank: float | None = None  # search relevance when the list answers a query
+
+    @property
+    def outlets(self) -> list[str]:
+        return list(dict.fromkeys(c.source for c in self.copies))
+
+    @property
+    def languages(self) -> list[str]:
+        return list(dict.fromkeys(c.language for c in self.copies if c.language))
+
+
+@dataclass(frozen=True)
+class FetchStep:
+    """The HTTP exchange behind a copy (or behind the feed that listed it)."""
+
+    id: int
+    url: str
+    final_url: str
+    status: int
+    fetched_at: datetime
+    sha256: str
+    warc: WarcPointer | None = None
+    warc_error: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryStep:
+    """The feed, sitemap or listing entry a copy came from."""
+
+    guid: str
+    link: str
+    first_seen_at: datetime
+    feed: FetchStep | None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Provenance of one copy: source -> entry -> fetch -> original URL -> canonical URL ->
+    WARC record -> screenshot."""
+
+    member: StoryMember
+    source_url: str
+    entry: EntryStep | None
+    fetch: FetchStep | None
+    screenshot: ShotRef | None
+    links: list[LinkView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StoryDetail:
+    summary: StorySummary
+    chains: list[Chain]  # primary first
+    text: str
+    html: str | None
+
+    @property
+    def editions(self) -> list[StoryMember]:
+        language = self.summary.primary.language
+        return [c for c in self.summary.copies if c.language != language]
+
+    @property
+    def cites(self) -> list[LinkView]:
+        seen: dict[tuple, LinkView] = {}
+        for chain in self.chains:
+            for link in chain.links:
+                if link.kind == LinkKind.CITES:
+                    seen.setdefault((link.label or "", link.url or ""), link)
+        return list(seen.values())
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """One entry of the change stream, in commit order."""
+
+    id: int
+    kind: ChangeKind
+    changed_at: datetime
+    article_id: int | None
+    story_id: int | None
+    merged_story_id: int | None
+    revision: int | None
+    screenshot_id: int | None
+
+
+@dataclass(frozen=True)
+class DailyCount:
+    day: date
+    articles: int

@@ -144,3 +144,12 @@ class EngineKind(StrEnum):
     LIBRETRANSLATE = "libretranslate"
     DEEPL = "deepl"
     COMMAND = "command"
+class ChangeKind(StrEnum):
+    """Entries of the change stream (`changes.kind`), written by the database's triggers."""
+
+    ARTICLE_STORED = "article_stored"  # a new article row
+    ARTICLE_REVISED = "article_revised"  # a new revision: its title or text changed
+    STORY_MERGED = "story_merged"  # merged_story_id's articles now belong to story_id
+    PRIMARY_CHANGED = "primary_changed"  # the story's primary is now article_id
+    SCREENSHOT_CAPTURED = "screenshot_captured"  # a capture of the article's original
+    TRANSLATION_ADDED = "translation_added"  # a machine translation of revision `revision`

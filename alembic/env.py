@@ -2,6 +2,7 @@
 
 from aggregator.db.engine import make_engine
 from aggregator.db.models import Base
+from aggregator.db.search import modelled
 from alembic import context
 
 config = context.config
@@ -19,7 +20,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+                      render_as_batch=True, include_name=modelled)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -28,7 +29,7 @@ def run_migrations_online() -> None:
     engine = make_engine(_url())
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+                          render_as_batch=True, include_name=modelled)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -47,11 +47,11 @@ def pg_template():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def pg_url(pg_template):
+def _clone(template: str):
+    """A fresh database copied from the migrated template; dropped after the caller's use."""
     name = f"aggtest_{uuid.uuid4().hex[:12]}"
     with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield _pg_url(name)
     with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -72,6 +72,11 @@ def empty_db_url(request, tmp_path, pg_template):
 
 
 @pytest.fixture
+def pg_url(pg_template):
+    yield from _clone(pg_template)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path):
     url = f"sqlite:///{tmp_path / 'aggregator.db'}"
     upgrade(url)
@@ -82,6 +87,17 @@ def sqlite_url(tmp_path):
 def db_url(request):
     """Each test using this runs once on SQLite and once on PostgreSQL."""
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_db_url(request, tmp_path_factory):
+    """Like db_url, for a module whose tests share one filled database of each kind."""
+    if request.param == "postgres":
+        yield from _clone(request.getfixturevalue("pg_template"))
+        return
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'aggregator.db'}"
+    upgrade(url)
+    yield url
 
 
 @pytest.fixture

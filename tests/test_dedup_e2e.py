@@ -4,57 +4,25 @@ later headline edit; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from sqlalchemy import create_engine, select
 
 from aggregator.db.models import Article, ArticleRevision, Fetch, ProvenanceLink, Story
 from tests import stories
+from tests.desk import NEW_TITLE, POLITICO, publish_korr, publish_rbc
 from tests.httpsite import Site
-from tests.newssite import article_page, rss
-
-UK_PATH, RU_PATH = "/ukr/news/energy-1763600000.html", "/rus/news/energy-1763600000.html"
-POLITICO = "https://www.politico.eu/article/eu-energy-package-ukraine/"
-NEW_TITLE = "Politico: ЄС виділить Україні понад два мільярди євро на енергетику"
-
-
-def _link(page: bytes, text: str, anchor: str) -> str:
-    """Put a link into the article body (not into the <meta> description)."""
-    head, body = page.decode().split("<body>", 1)
-    return head + "<body>" + body.replace(text, anchor, 1)
+from tests.newssite import rss
 
 
 def _rbc(site: Site, title: str) -> dict[str, str]:
-    uk_url, ru_url = site.url(UK_PATH), site.url(RU_PATH)
-    alternates = {"uk": uk_url, "ru": ru_url}
-    uk = dataclasses.replace(stories.ENERGY_UK, title=title, alternates=alternates)
-    ru = dataclasses.replace(stories.ENERGY_RU, alternates=alternates)
-    page = _link(article_page(uk, uk_url), "видання Politico.",
-                 f'видання <a href="{POLITICO}">Politico</a>.')
-    site.add(UK_PATH, page)
-    site.add(RU_PATH, article_page(ru, ru_url))
-    site.add("/rss/uk.xml", rss([(uk, uk_url)]), content_type="application/rss+xml")
-    site.add("/rss/ru.xml", rss([(ru, ru_url)], title="РБК-Украина"),
-             content_type="application/rss+xml")
+    uk_url, ru_url = publish_rbc(site, title, bridge=False)
     return {"uk": uk_url, "ru": ru_url}
 
 
 def _other_outlet(other: Site, uk_url: str) -> None:
     """A rewrite with its own lead that credits rbc.ua, and a digest linking with utm tags."""
-    lead = ("Євросоюз збирається виділити українській енергетиці ще понад два мільярди євро, "
-            "пише РБК-Україна з посиланням на Politico. Остаточне рішення поки не ухвалене.")
-    rewrite = dataclasses.replace(
-        stories.ENERGY_UK, slug="korr-energy", title="ЄС дасть Україні гроші на енергетику",
-        author="Редакція Кореспондента", alternates={},
-        paragraphs=[lead, *stories.ENERGY_UK.paragraphs[:3],
-                    stories.ENERGY_UK.paragraphs[3].replace("Міністр", "Український міністр")],
-    )
-    url = other.url("/korr/news/energy.html")
-    page = _link(article_page(rewrite, url, site="Кореспондент"), "пише РБК-Україна",
-                 f'пише <a href="{uk_url}">РБК-Україна</a>')
-    other.add("/korr/news/energy.html", page)
-    other.add("/korr/rss.xml", rss([(rewrite, url)], title="Кореспондент"))
+    publish_korr(other, uk_url)
     tracked = uk_url + "?utm_source=digest&utm_medium=rss&utm_campaign=morning"
     other.add("/digest/rss.xml", rss([(stories.ENERGY_UK, tracked)], title="Дайджест"))
 

@@ -15,18 +15,32 @@ from aggregator import systemd
 UNIT = Path(__file__).resolve().parents[1] / "systemd" / "aggregator.service"
 
 
-def test_unit_verifies(tmp_path):
+@pytest.mark.parametrize("name", ["aggregator.service", "aggregator-web.service"])
+def test_unit_verifies(tmp_path, name):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.fail("systemd-analyze missing: .ci/services.sh installs the systemd package")
     # verify checks that ExecStart exists: point it at this checkout's console script.
     script = Path(sys.executable).with_name("aggregator")
-    unit = tmp_path / "aggregator.service"
-    unit.write_text(UNIT.read_text().replace("/opt/aggregator/.venv/bin/aggregator", str(script)))
+    unit = tmp_path / name
+    unit.write_text((UNIT.parent / name).read_text()
+                    .replace("/opt/aggregator/.venv/bin/aggregator", str(script)))
     done = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
     problems = [line for line in done.stderr.splitlines()
-                if "aggregator.service" in line and "Documentation" not in line]
+                if name in line and "Documentation" not in line]
     assert done.returncode == 0 and not problems, done.stderr
+
+
+def test_web_unit_is_hardened_and_read_only():
+    text = (UNIT.parent / "aggregator-web.service").read_text()
+    for line in ("DynamicUser=yes", "User=aggregator", "StateDirectory=aggregator",
+                 "ConfigurationDirectory=aggregator", "NoNewPrivileges=yes",
+                 "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+                 "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "MemoryDenyWriteExecute=yes",
+                 "CapabilityBoundingSet=", "SystemCallFilter=@system-service", "MemoryMax=",
+                 "After=network-online.target postgresql.service aggregator.service",
+                 "aggregator --config ${CONFIGURATION_DIRECTORY} web"):
+        assert line in text, line
 
 
 def test_unit_is_hardened_and_reloadable():

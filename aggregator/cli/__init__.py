@@ -28,11 +28,20 @@ def cli(ctx: click.Context, config_dir: str | None) -> None:
 
 
 def _register() -> None:
-    from aggregator.cli import articles, crawl, database, screenshots, sources, status, translations
+    from aggregator.cli import (
+        articles,
+        crawl,
+        database,
+        screenshots,
+        sources,
+        status,
+        translations,
+        web,
+    )
 
     for command in (crawl.run, crawl.crawl, crawl.backfill, status.status, sources.sources,
                     database.db, articles.articles, articles.export, screenshots.screenshots,
-                    translations.translations):
+                    translations.translations, web.web):
         cli.add_command(command)
 
 

@@ -68,11 +68,8 @@ def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
     for row in rows:
         seen.add(row.name)
         source = configured.get(row.name)
-        if source is None:
-            state = "removed"
-        else:
-            interval = row.health.interval_seconds or source.schedule.base_seconds
-            state = policy.state(now, row.health, interval, settings.stale_factor)
+        state = policy.configured_state(now, row.health, source and source.schedule.base_seconds,
+                                        settings.stale_factor)
         error = redact(row.last_error or "").replace("\n", " ")
         dropped = quality.layout_changed(row.recent, row.baseline)
         if dropped:

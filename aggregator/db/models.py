@@ -270,7 +270,7 @@ class Screenshot(Base):
     """
 
     __tablename__ = "screenshots"
-    __table_args__ = (Index(None, "outcome", "next_attempt_at"),)
+    __table_args__ = (Index(None, "outcome", "next_attempt_at"), Index(None, "sha256"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
@@ -372,3 +372,19 @@ class Translation(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     translated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class Change(Base):
+    """One entry of the change stream (`GET /api/v1/changes`). Written only by the database's
+    own triggers (migration 0008), so every writer is covered; ids follow commit order (an
+    advisory lock on PostgreSQL, the single writer on SQLite) and are never reused."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index(None, "story_id", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    article_id: Mapped[int | None] = mapped_column(Integer)
+    story_id: Mapped[int | None] = mapped_column(Integer)
+    merged_story_id: Mapped[int | None] = mapped_column(Integer)
+    revision: Mapped[int | None] = mapped_column(Integer)
+    screenshot_id: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
