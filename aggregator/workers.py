@@ -3,11 +3,14 @@
 Our own small pool, not a ProcessPoolExecutor: an executor cannot stop one task, and a hostile
 page (10 MB of tiny paragraphs: minutes of CPU) must cost one attempt, not a worker for hours.
 Each worker is a spawned process (never forked from a running reactor) behind a pipe, driven by
-one thread of ours that sends it a page and waits at most `timeout` seconds for the answer; past
-that the process is killed, the page comes back as a failed ExtractionResult and a fresh worker
-takes its place. Workers are recycled after TASKS_PER_CHILD pages, which also bounds the caches
-trafilatura keeps for the life of a process (the executor's own `max_tasks_per_child` deadlocks
-on Python 3.11-3.13 once a backlog is queued: CPython gh-115634).
+one thread of ours that keeps the next page waiting in the pipe (no idle gap between pages, as
+an executor's call queue gives) and waits at most `timeout` seconds for each answer, counted from
+when the worker could start on that page; past that the process is killed, the page comes back
+as a failed ExtractionResult, and a fresh worker takes its place and the page queued behind.
+A worker that crashes or raises costs its page the same way. Workers are recycled after
+TASKS_PER_CHILD pages, which also bounds the caches trafilatura keeps for the life of a process
+(the executor's own `max_tasks_per_child` deadlocks on Python 3.11-3.13 once a backlog is
+queued: CPython gh-115634).
 
 A worker dies with its parent: the kernel kills it when the thread that started it ends (Linux
 PR_SET_PDEATHSIG), a watch on its parent pid covers other systems, and an idle worker sees its
@@ -29,6 +32,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any
@@ -40,10 +44,12 @@ from aggregator.records import ExtractionResult, ExtractRules
 
 log = logging.getLogger(__name__)
 TASKS_PER_CHILD = 500
+PIPELINE = 2  # pages sent to a worker at once: the next one waits in its pipe, no idle gap
 SPAWN_AHEAD = 50  # start a recycled worker's successor this many pages early (imports take ~2 s)
 START_TIMEOUT = 120.0  # seconds a new worker may take to import before it counts as broken
 _PR_SET_PDEATHSIG = 1
 _READY = "ready"
+_STOP = None
 
 
 def extract_and_fingerprint(
@@ -114,9 +120,9 @@ class _Worker:
         self.process.start()
         theirs.close()
         self.ready = False
-        self.done = 0
+        self.sent = 0
 
-    def _wait_ready(self) -> bool:
+    def wait_ready(self) -> bool:
         if not self.ready:
             try:
                 self.ready = self.conn.poll(START_TIMEOUT) and self.conn.recv() == _READY
@@ -124,21 +130,19 @@ class _Worker:
                 self.ready = False
         return self.ready
 
-    def run(self, args: tuple, timeout: float | None) -> ExtractionResult:
-        """One page; a failed ExtractionResult when it fails, is too slow or kills us."""
-        if not self._wait_ready():
-            self.kill()
-            return ExtractionResult(None, failure=f"extraction worker did not start "
-                                                  f"(exit code {self.process.exitcode})")
-        self.done += 1
-        started = time.perf_counter()
+    def send(self, args: tuple) -> None:
+        self.sent += 1
         try:
             self.conn.send(args)
+        except OSError:
+            pass  # it died: receive() says so
+
+    def receive(self, timeout: float | None, url: str) -> ExtractionResult | None:
+        """The oldest page's result, a failed result if the worker died or raised, or None
+        if nothing came within `timeout` seconds."""
+        try:
             if not self.conn.poll(timeout):
-                self.kill()
-                return ExtractionResult(None, failure=f"extraction took longer than "
-                                                      f"{timeout:g}s: stopped",
-                                        extract_seconds=time.perf_counter() - started)
+                return None
             status, value = self.conn.recv()
         except (EOFError, OSError):
             self.kill()
@@ -146,7 +150,7 @@ class _Worker:
                                                   f"(exit code {self.process.exitcode})")
         if status == "ok":
             return value
-        log.error("extraction raised: %s", value.rstrip(), extra={"url": args[1]})
+        log.error("extraction raised: %s", value.rstrip(), extra={"url": url})
         return ExtractionResult(None, failure=f"extraction error: {value.splitlines()[-1]}")
 
     @property
@@ -162,7 +166,7 @@ class _Worker:
         """Ask an idle worker to exit (one still importing is simply killed)."""
         if self.ready:
             try:
-                self.conn.send(None)
+                self.conn.send(_STOP)
             except OSError:
                 pass
             self.process.join(5)
@@ -175,6 +179,71 @@ class _Worker:
 class _Task:
     args: tuple
     future: Future
+
+
+class _Slot:
+    """One worker, the pages sent to it but not answered yet (oldest first), and its
+    successor while it is being recycled. Used by one driver thread only."""
+
+    def __init__(self, timeout: float | None):
+        self.timeout = timeout
+        self.worker: _Worker | None = None
+        self.successor: _Worker | None = None
+        self.sent: deque[_Task] = deque()
+        self.since = 0.0  # when the oldest page sent reached the front of the worker's queue
+
+    @property
+    def wants_work(self) -> bool:
+        return len(self.sent) < PIPELINE and (self.worker is None
+                                              or self.worker.sent < TASKS_PER_CHILD)
+
+    def send(self, task: _Task) -> None:
+        try:
+            if self.worker is None:
+                self.worker, self.successor = self.successor or _Worker(), None
+            if self.worker.sent >= TASKS_PER_CHILD - SPAWN_AHEAD and self.successor is None:
+                self.successor = _Worker()  # its imports overlap the old one's last pages
+        except OSError as exc:  # no process to be had (limits, memory): this page fails
+            task.future.set_result(ExtractionResult(None, failure=f"no extraction worker: {exc}"))
+            return
+        if not self.worker.wait_ready():
+            self.worker.kill()
+            task.future.set_result(ExtractionResult(None, failure=(
+                f"extraction worker did not start (exit code {self.worker.process.exitcode})")))
+            self.worker = None
+            return
+        if not self.sent:
+            self.since = time.perf_counter()
+        self.worker.send(task.args)
+        self.sent.append(task)
+
+    def settle_oldest(self) -> None:
+        """Wait (at most what is left of its time) for the oldest page; past its time, kill
+        the worker and send the pages queued behind it to a fresh one."""
+        task = self.sent[0]
+        left = None if self.timeout is None else self.since + self.timeout - time.perf_counter()
+        result = self.worker.receive(None if left is None else max(left, 0.0), task.args[1])
+        if result is None:
+            self.worker.kill()
+            result = ExtractionResult(None, failure=f"extraction took longer than "
+                                                    f"{self.timeout:g}s: stopped",
+                                      extract_seconds=time.perf_counter() - self.since)
+        self.sent.popleft()
+        self.since = time.perf_counter()
+        task.future.set_result(result)
+        if not self.worker.alive:  # killed or died: the pages behind it were never started
+            behind, self.worker = list(self.sent), None
+            self.sent.clear()
+            for waiting in behind:
+                self.send(waiting)
+        elif self.worker.sent >= TASKS_PER_CHILD and not self.sent:
+            self.worker.stop()
+            self.worker = None
+
+    def close(self) -> None:
+        for worker in (self.worker, self.successor):
+            if worker is not None:
+                worker.stop()
 
 
 class ExtractionPool:
@@ -190,31 +259,26 @@ class ExtractionPool:
             thread.start()
 
     def _drive(self) -> None:
-        """One worker's driver: takes pages off the queue, replaces the worker when it was
-        killed, and recycles it (its successor started early, so imports overlap work)."""
-        worker: _Worker | None = None
-        successor: _Worker | None = None
+        """One worker's driver thread: keeps its worker fed (blocking for work only when the
+        worker has none) and settles its pages in order, until told to stop."""
+        slot = _Slot(self._timeout)
+        stopping = False
         try:
-            while (task := self._tasks.get()) is not None:
-                if not task.future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    if worker is None or not worker.alive:
-                        worker, successor = successor or _Worker(), None
-                    task.future.set_result(worker.run(task.args, self._timeout))
-                    if worker.done >= TASKS_PER_CHILD - SPAWN_AHEAD:
-                        successor = successor or _Worker()
-                    if worker.done >= TASKS_PER_CHILD:
-                        worker.stop()
-                    if not worker.alive:  # killed or recycled: the next one warms up now
-                        worker, successor = successor or _Worker(), None
-                except Exception as exc:  # noqa: BLE001 - no process to start: the caller hears
-                    if not task.future.done():
-                        task.future.set_exception(exc)
+            while not (stopping and not slot.sent):
+                if not stopping and slot.wants_work:
+                    try:
+                        task = self._tasks.get(block=not slot.sent)
+                    except queue.Empty:
+                        task = None
+                    else:
+                        stopping = task is _STOP
+                    if task is not None and task.future.set_running_or_notify_cancel():
+                        slot.send(task)
+                        continue
+                if slot.sent:
+                    slot.settle_oldest()
         finally:
-            for w in (worker, successor):
-                if w is not None:
-                    w.stop()
+            slot.close()
 
     def submit(
         self, body: bytes, url: str, content_type: str | None, language: str | None,
@@ -239,8 +303,8 @@ class ExtractionPool:
         return result
 
     def close(self) -> None:
-        """Cancel the pages still queued, let those in progress finish (each bounded by the
-        timeout), and stop the workers."""
+        """Cancel the pages still queued, let those sent finish (each bounded by the time
+        limit), and stop the workers."""
         self._closed = True
         while True:
             try:
@@ -250,6 +314,6 @@ class ExtractionPool:
             if task is not None:
                 task.future.cancel()
         for _ in self._threads:
-            self._tasks.put(None)
+            self._tasks.put(_STOP)
         for thread in self._threads:
             thread.join()

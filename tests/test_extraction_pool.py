@@ -80,13 +80,15 @@ def test_a_worker_that_dies_or_raises_costs_that_page_only():
         pool.close()
 
 
-def test_close_cancels_queued_pages():
+def test_close_cancels_queued_pages_and_settles_those_sent():
     pool = ExtractionPool(1, timeout=LIMIT)
     busy = pool.submit(SLOW, "http://127.0.0.1/slow.html", "text/html", "uk")
-    queued = pool.submit(GOOD, "http://127.0.0.1/w1.html", "text/html", "uk")
+    pages = [pool.submit(GOOD, f"http://127.0.0.1/w{i}.html", "text/html", "uk") for i in range(3)]
     time.sleep(0.5)
     pool.close()
-    assert queued.cancelled() and busy.result(0).failure.startswith("extraction took longer")
+    assert busy.result(0).failure.startswith("extraction took longer")
+    assert pages[-1].cancelled()  # never sent: at most two pages wait in a worker's pipe
+    assert all(p.cancelled() or p.result(0).draft is not None for p in pages)
     with pytest.raises(RuntimeError):
         pool.submit(GOOD, "http://127.0.0.1/w1.html", "text/html", "uk")
 
