@@ -97,7 +97,7 @@ def _serve(conn: Connection, parent: int) -> None:
             task = conn.recv()
         except (EOFError, OSError):
             return
-        if task is None:
+        if task is _STOP:
             return
         try:
             reply: tuple[str, Any] = ("ok", extract_and_fingerprint(*task))
