@@ -20,7 +20,6 @@ from string import Formatter
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aggregator.errors import ConfigError
@@ -30,6 +29,7 @@ from aggregator.sources import Source
 from aggregator.urls import registered_domain
 from aggregator.views import ArticleView, Citation
 from aggregator.vocabulary import TranslationStatus
+from aggregator.yamlfile import YamlProblem, load_file
 
 CITATION_FILE = "citation.yaml"
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -99,10 +99,10 @@ def load_citation_config(config_dir: Path) -> CitationConfig | None:
     if problem := world_writable(path):
         raise ConfigError(f"{path}: {problem}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_file(path) or {}
         return CitationConfig(**data)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except YamlProblem as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     except (TypeError, ValidationError) as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}"

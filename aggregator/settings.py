@@ -12,11 +12,11 @@ import stat
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from aggregator.errors import ConfigError
+from aggregator.yamlfile import YamlProblem, load_file
 
 CONFIG_ENV = "AGGREGATOR_CONFIG"
 SETTINGS_FILE = "aggregator.yaml"
@@ -252,6 +252,10 @@ class Settings(BaseSettings):
     extract_workers: int = Field(
         0, ge=0, le=64, description="Processes for extraction; 0 means one per CPU core."
     )
+    extract_timeout: float = Field(
+        10.0, gt=0, description="Seconds one page's extraction may take; past that its worker "
+        "is killed and replaced, and the page counts as a failed attempt."
+    )
     max_concurrent_crawls: int = Field(
         4, ge=1, le=256, description="Sources crawled at the same time (daemon and `crawl`)."
     )
@@ -340,9 +344,9 @@ def load_settings(config_dir: str | Path | None = None) -> Settings:
         if problem := world_writable(path):
             raise ConfigError(f"{path}: {problem}")
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+            loaded = load_file(path) or {}
+        except YamlProblem as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of settings")
         values = loaded

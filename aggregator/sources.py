@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -31,6 +30,7 @@ from aggregator.records import ExtractRules, FeedEntry
 from aggregator.selectors import compile_selector
 from aggregator.settings import world_writable
 from aggregator.vocabulary import SourceKind
+from aggregator.yamlfile import YamlProblem, load_file
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
@@ -371,13 +371,9 @@ def load_source_file(path: Path) -> tuple[Source | None, list[SourceProblem]]:
     if problem := world_writable(path):
         return None, [SourceProblem(path, "(file)", problem)]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [SourceProblem(path, "(file)", f"cannot read: {exc}")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        return None, [SourceProblem(path, "(file)", f"not valid YAML{where}")]
+        data = load_file(path)
+    except YamlProblem as exc:
+        return None, [SourceProblem(path, exc.field, exc.reason)]
     if not isinstance(data, dict):
         return None, [SourceProblem(path, "(file)", "expected a mapping of keys to values")]
     try:

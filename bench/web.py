@@ -36,8 +36,8 @@ from bench.webfill import fill
 
 RESULTS = Path(__file__).resolve().parent / "results" / "web.json"
 TARGETS = {"floor: a static file": 50, "list": 50, "list, 2+ outlets": 50, "story (API)": 50,
-           "story page (HTML)": 50, "changes": 50, "search: енергетика": 200, "search: удари дронів": 200,
-           "search: україна": 200}
+           "story page (HTML)": 50, "changes": 50, "search: енергетика": 200,
+           "search: удари дронів": 200, "search: україна": 200}
 # Lemma -> inflected forms as they appear in Ukrainian news (the search-box word is the lemma).
 FORMS = {
     "енергетика": ["енергетики", "енергетиці", "енергетику", "енергетикою"],

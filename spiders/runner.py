@@ -41,7 +41,7 @@ class Collector:
         self.ledger = CrawlLedger(self.db, settings.max_entry_attempts)
         self.ingestor = Ingestor(self.db, WarcArchive(settings.data_dir / "warc"),
                                  screenshots=settings.screenshots.enabled)
-        self.pool = ExtractionPool(settings.workers)
+        self.pool = ExtractionPool(settings.workers, settings.extract_timeout)
         self.outage = Outage()  # database write failures, for /healthz
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
         self.crawler = self.process.create_crawler(SourceSpider)

@@ -4,6 +4,7 @@ CLI workspaces, the daemon as a subprocess, and a loopback news site's feeds."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -73,6 +74,55 @@ def all_rows(db_url: str, model) -> list:
         found = list(conn.execute(select(model).order_by(model.id)))
     engine.dispose()
     return found
+
+
+PEAK = "PEAK_RSS_KB="
+
+
+def run_measured(workspace, *args: str,
+                 timeout: float = 180) -> tuple[subprocess.CompletedProcess, int]:
+    """Run the CLI and return its result and its peak resident memory in KiB."""
+    code = ("import atexit, resource, sys\n"
+            f"atexit.register(lambda: sys.stderr.write('{PEAK}%d\\n' % "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+            "from aggregator.cli import main\n"
+            "sys.argv = ['aggregator'] + sys.argv[1:]\nmain()\n")
+    env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url}
+    done = subprocess.run([sys.executable, "-c", code, "--config", str(workspace.config), *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+    return done, int(re.search(rf"{PEAK}(\d+)", done.stderr).group(1))
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process below `root`, from /proc (zombies count as gone)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except OSError:
+            continue
+        if state != "Z":
+            children.setdefault(int(parent), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def still_running(pids: set[int]) -> set[int]:
+    """Those of `pids` still alive (not gone, not zombies)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
 
 
 def free_port() -> int:

@@ -4,6 +4,7 @@ WARC records consistent with the database; `db check` finds and fixes what is le
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -11,7 +12,7 @@ from sqlalchemy import create_engine, func, select
 from aggregator import archive
 from aggregator.db.models import Article, Fetch
 from aggregator.records import WarcPointer
-from tests.helpers import Daemon, publish
+from tests.helpers import Daemon, descendants, publish, still_running
 
 pytestmark = [pytest.mark.faults, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 SLUGS = [f"k{i}" for i in range(12)]
@@ -20,7 +21,9 @@ SLUGS = [f"k{i}" for i in range(12)]
 def test_kill_9_mid_crawl_then_restart_is_consistent(site, workspace, fault_report):
     workspace.settings(http_port=0, per_host_concurrency=2, first_run_spread=0, reload_poll=0,
                        screenshots={"enabled": False})
-    workspace.source("slow", publish(site, "/slow", SLUGS, delay=0.5))
+    # Slow pages: under load the extraction workers take seconds to start, and every page
+    # fetched by then would be stored at once, before the kill.
+    workspace.source("slow", publish(site, "/slow", SLUGS, delay=1.5))
     engine = create_engine(workspace.db_url)
 
     def stored() -> int:
@@ -30,10 +33,15 @@ def test_kill_9_mid_crawl_then_restart_is_consistent(site, workspace, fault_repo
     first = Daemon(workspace)
     try:
         first.wait_for(lambda: stored() >= 3, what="some articles stored")
+        below = descendants(first.proc.pid)  # extraction workers, resource tracker
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(10)
     finally:
         first.close()
+    deadline = time.monotonic() + 10
+    while still_running(below) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert below and not still_running(below), f"orphans of the killed daemon: {below}"
     at_kill = stored()
     assert at_kill < len(SLUGS), "the kill should come mid-crawl"
     second = Daemon(workspace)

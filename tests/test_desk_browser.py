@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from aggregator.capture import CHROMIUM_ARGS, SYSTEM_CHROMIUM
+from aggregator.browser import CHROMIUM_ARGS, SYSTEM_CHROMIUM
 from tests.desk import NEW_TITLE, Web, fill
 from tests.helpers import Workspace
 from tests.httpsite import Site

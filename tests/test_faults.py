@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from aggregator.db.models import Article, Crawl, FeedEntry, Source
+from tests.helpers import run_measured
 from tests.hostile import PASSWD_MARK, TITLE, Trickle, publish_hostile
 
 pytestmark = [pytest.mark.faults, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 MAX_BODY = 2 * 1024 * 1024
-PEAK = "PEAK_RSS_KB="
-
-
-def run_measured(workspace, *args: str,
-                 timeout: float = 180) -> tuple[subprocess.CompletedProcess, int]:
-    """Run the CLI and return its result and its peak resident memory in KiB."""
-    code = ("import atexit, resource, sys\n"
-            f"atexit.register(lambda: sys.stderr.write('{PEAK}%d\\n' % "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
-            "from aggregator.cli import main\n"
-            "sys.argv = ['aggregator'] + sys.argv[1:]\nmain()\n")
-    env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url}
-    done = subprocess.run([sys.executable, "-c", code, "--config", str(workspace.config), *args],
-                          capture_output=True, text=True, env=env, timeout=timeout)
-    return done, int(re.search(rf"{PEAK}(\d+)", done.stderr).group(1))
-
 
 # source -> (crawl outcome, what its error says, feed entries kept)
 EXPECTED = {

@@ -12,6 +12,7 @@ import click
 from aggregator import logs
 from aggregator.errors import AggregatorError
 from aggregator.settings import load_settings
+from aggregator.terminal import one_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,5 +53,5 @@ def main() -> None:
     try:
         cli(standalone_mode=True)
     except AggregatorError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {one_line(exc)}", err=True)
         sys.exit(2)

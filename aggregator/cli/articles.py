@@ -10,6 +10,7 @@ import click
 from aggregator.cli.context import database_of, parse_since, settings_of
 from aggregator.cli.screenshots import describe_shot
 from aggregator.cli.translations import describe_translation
+from aggregator.terminal import block, one_line
 
 
 @click.group()
@@ -30,7 +31,8 @@ def articles_list(ctx: click.Context, source: str | None, limit: int) -> None:
         for a in iter_articles(session, source=source, limit=limit, newest_first=True):
             when = a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "-"
             language = a.language or "--"
-            click.echo(f"{a.id:>6} {a.source:<16} {language} {when:<16} {a.title or a.url}")
+            click.echo(one_line(f"{a.id:>6} {a.source:<16} {language} {when:<16} "
+                                f"{a.title or a.url}"))
 
 
 @articles.command("show")
@@ -73,25 +75,27 @@ def articles_show(ctx: click.Context, article_id: int, raw: bool, history: bool,
         ("authors", ", ".join(a.authors)), ("categories", ", ".join(a.categories)),
         ("image", a.image_url), ("content hash", a.content_hash),
     ):
-        click.echo(f"{label + ':':<14}{value if value not in (None, '') else '-'}")
+        click.echo(f"{label + ':':<14}{one_line(value) if value not in (None, '') else '-'}")
     st = a.story
     click.echo(f"{'story:':<14}{st.story_id} ({'primary' if st.is_primary else st.match})")
     click.echo(f"{'revisions:':<14}{st.revisions}")
-    click.echo(f"{'warc:':<14}" + (f"{st.warc.file}@{st.warc.offset}+{st.warc.length}"
-                                   if st.warc else st.warc_error or "-"))
+    click.echo(f"{'warc:':<14}" + one_line(f"{st.warc.file}@{st.warc.offset}+{st.warc.length}"
+                                            if st.warc else st.warc_error or "-"))
     for label, copies in (("duplicate", st.duplicates), ("alternate", st.alternates)):
         for c in copies:
-            click.echo(f"  {label:<16}{c.url}  ({c.source}, {c.language or '--'}, #{c.id})")
+            click.echo(one_line(f"  {label:<16}{c.url}  ({c.source}, {c.language or '--'}, "
+                                f"#{c.id})"))
     click.echo("provenance:")
     for link in a.provenance:
         label = f"  ({link.label})" if link.label else ""
-        click.echo(f"  {link.kind:<16}{link.url or '-'}{label}")
-    click.echo(f"{'screenshot:':<14}{describe_shot(a.screenshot, settings_of(ctx).data_dir)}")
+        click.echo(one_line(f"  {link.kind:<16}{link.url or '-'}{label}"))
+    shot = describe_shot(a.screenshot, settings_of(ctx).data_dir)
+    click.echo(f"{'screenshot:':<14}{one_line(shot)}")
     click.echo("translations:" + ("" if a.translations else " -"))
     for t in a.translations:
-        click.echo(f"  {describe_translation(t)}")
+        click.echo(f"  {one_line(describe_translation(t))}")
     click.echo("")
-    click.echo(a.text)
+    click.echo(block(a.text))
 
 
 def _print_cited(ctx: click.Context, a, language: str, translated: str | None,
@@ -107,8 +111,8 @@ def _print_cited(ctx: click.Context, a, language: str, translated: str | None,
     if translated and not done:
         raise click.ClickException(f"article {a.id} has no finished translation into {translated}")
     if config is not None and language in config.languages:
-        click.echo(getattr(citer(config, load_sources(settings.sources_dir).sources)(a)[language],
-                           fmt))
+        cited = citer(config, load_sources(settings.sources_dir).sources)(a)[language]
+        click.echo(block(getattr(cited, fmt)))
     else:
         known = ", ".join(config.languages) if config else "none: citation.yaml is missing"
         message = f"no citation templates for {language!r} (configured: {known})"
@@ -116,16 +120,21 @@ def _print_cited(ctx: click.Context, a, language: str, translated: str | None,
             raise click.ClickException(message)
         click.echo(f"warning: {message}", err=True)
     if done:
-        click.echo(f"\n{done[-1].title or ''}\n\n{done[-1].text}")
+        click.echo(block(f"\n{done[-1].title or ''}\n\n{done[-1].text}"))
 
 
 def _print_raw(ctx: click.Context, a) -> None:
+    """The archived bytes as they are when piped; on a terminal, as text without controls."""
     from aggregator import archive
 
     if a.story.warc is None:
-        raise click.ClickException(f"article {a.id} has no archived response"
-                                   + (f": {a.story.warc_error}" if a.story.warc_error else ""))
+        raise click.ClickException(one_line(
+            f"article {a.id} has no archived response"
+            + (f": {a.story.warc_error}" if a.story.warc_error else "")))
     data = archive.read(settings_of(ctx).data_dir / "warc", a.story.warc)
+    if sys.stdout.isatty():
+        click.echo(block(data.decode("utf-8", errors="replace")))
+        return
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
 
@@ -135,11 +144,11 @@ def _print_history(rows) -> None:
 
     previous = ""
     for r in rows:
-        click.echo(f"revision {r.number} fetched {r.fetched_at:%Y-%m-%d %H:%M:%S}Z: "
-                   f"{r.title or ''}")
+        click.echo(one_line(f"revision {r.number} fetched {r.fetched_at:%Y-%m-%d %H:%M:%S}Z: "
+                            f"{r.title or ''}"))
         current = f"{r.title or ''}\n\n{r.text}\n"
-        click.echo(revision_diff(previous, current, f"revision {r.number - 1}",
-                                 f"revision {r.number}"))
+        click.echo(block(revision_diff(previous, current, f"revision {r.number - 1}",
+                                       f"revision {r.number}")))
         previous = current
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import click
 
 from aggregator.settings import Settings
+from aggregator.terminal import one_line
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -41,6 +42,6 @@ def named_sources(ctx: click.Context, names) -> list:
     unknown = [n for n in names if loaded.by_name(n) is None]
     if unknown:
         for problem in loaded.problems:
-            click.echo(f"invalid: {problem}", err=True)
+            click.echo(f"invalid: {one_line(problem)}", err=True)
         raise click.UsageError(f"no valid source named {', '.join(unknown)}")
     return [loaded.by_name(n) for n in names]

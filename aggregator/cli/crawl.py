@@ -9,6 +9,7 @@ import click
 
 from aggregator.cli.context import database_of, named_sources, parse_since, settings_of
 from aggregator.sources import load_sources
+from aggregator.terminal import one_line
 
 
 @click.command()
@@ -46,7 +47,7 @@ def _print_summaries(summaries, seconds: float) -> None:
     for s in summaries:
         click.echo(f"{s.source:<24} {s.fetched:>7} {s.new:>5} {s.unchanged:>9} {s.failed:>6}")
         for error in s.errors:
-            click.echo(f"  error: {error}")
+            click.echo(f"  error: {one_line(error)}")
     total_new = sum(s.new for s in summaries)
     click.echo(f"{len(summaries)} sources, {total_new} new articles in {seconds:.1f}s")
     if any(s.errors for s in summaries):

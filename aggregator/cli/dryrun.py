@@ -19,6 +19,7 @@ from aggregator.listing import parse_listing
 from aggregator.records import ArticleDraft, FeedEntry
 from aggregator.sitemaps import children_to_walk, parse_sitemap
 from aggregator.sources import Source, admit
+from aggregator.terminal import one_line
 from aggregator.vocabulary import RequestKind, SourceKind
 
 SHORT_TEXT = 400  # stored, but worth a look: a teaser or a cut-off body
@@ -117,8 +118,8 @@ def render(source: Source, trial: Trial, lines: int = 3) -> str:
                     f"   authors:  {', '.join(draft.authors) or '-'}",
                     f"   text:     {len(draft.text)} characters"]
             out += [f"     | {line}" for line in draft.text.splitlines()[:lines]]
-            out.append(f"   links:    {len(draft.links)}"
-                       + "".join(f"\n     -> {link}" for link, _ in draft.links[:5]))
+            out.append(f"   links:    {len(draft.links)}")
+            out += [f"     -> {link}" for link, _ in draft.links[:5]]
         out += [f"   warning:  {p}" for p in problems]
     out.append(f"dry run: nothing stored (texts under {MIN_TEXT_CHARS} characters never are)")
-    return "\n".join(out)
+    return "\n".join(map(one_line, out))  # titles, URLs, text: all from the network

@@ -8,6 +8,7 @@ import click
 
 from aggregator.cli.context import database_of, settings_of
 from aggregator.sources import load_sources
+from aggregator.terminal import one_line
 from aggregator.vocabulary import CaptureOutcome
 
 
@@ -79,6 +80,6 @@ def screenshots_list(ctx: click.Context, outcome: str | None, limit: int) -> Non
         shots, counts = listing(session, outcome, limit), outcome_counts(session)
     for shot in shots:
         detail = shot.capture.path if shot.capture else (shot.error or "")
-        click.echo(f"{shot.id:>6} article {shot.article_id:<6} {shot.outcome:<9} "
-                   f"{shot.attempts} {shot.requested_url}  {detail}")
+        click.echo(one_line(f"{shot.id:>6} article {shot.article_id:<6} {shot.outcome:<9} "
+                            f"{shot.attempts} {shot.requested_url}  {detail}"))
     click.echo(", ".join(f"{counts.get(k, 0)} {k}" for k in CaptureOutcome))

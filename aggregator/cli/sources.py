@@ -8,6 +8,7 @@ import click
 
 from aggregator.cli.context import named_sources, settings_of
 from aggregator.sources import load_sources
+from aggregator.terminal import one_line
 
 
 @click.group()
@@ -30,7 +31,7 @@ def sources_test(ctx: click.Context, name: str, url: str | None, limit: int) -> 
     try:
         trial = dry_run(source, Fetcher(source, settings_of(ctx)), url, limit)
     except FeedError as exc:
-        raise click.ClickException(f"{source.name}: {exc}") from exc
+        raise click.ClickException(one_line(f"{source.name}: {exc}")) from exc
     click.echo(render(source, trial))
     if not any(page.draft for page in trial.pages):
         sys.exit(1)
@@ -42,7 +43,7 @@ def sources_check(ctx: click.Context) -> None:
     """Validate every source file; print one line per problem and exit 1 if any."""
     loaded = load_sources(settings_of(ctx).sources_dir)
     for problem in loaded.problems:
-        click.echo(str(problem), err=True)
+        click.echo(one_line(problem), err=True)
     bad_files = len({p.file for p in loaded.problems})
     click.echo(f"{len(loaded.sources)} sources valid, {bad_files} files invalid")
     if loaded.problems:
@@ -57,6 +58,7 @@ def sources_list(ctx: click.Context) -> None:
     for s in loaded.sources:
         every = s.schedule.cron or f"every {s.schedule.every}"
         state = "enabled" if s.enabled else "disabled"
-        click.echo(f"{s.name:<20} {s.language} {s.kind:<5} {state:<8} {every:<20} {s.url}")
+        click.echo(one_line(f"{s.name:<20} {s.language} {s.kind:<5} {state:<8} {every:<20} "
+                            f"{s.url}"))
     for problem in loaded.problems:
-        click.echo(f"invalid: {problem}", err=True)
+        click.echo(f"invalid: {one_line(problem)}", err=True)

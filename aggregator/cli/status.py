@@ -11,6 +11,7 @@ from aggregator.cli.context import database_of, settings_of
 from aggregator.db.engine import redact
 from aggregator.settings import Settings
 from aggregator.sources import LoadedSources, load_sources
+from aggregator.terminal import one_line
 from aggregator.views import SourceStatus, TranslationSummary
 from aggregator.vocabulary import TranslationStatus
 
@@ -37,7 +38,7 @@ def translation_line(summary: TranslationSummary, now: datetime) -> str:
     counts = ", ".join(f"{summary.counts.get(s, 0)} {s}" for s in TranslationStatus)
     line = f"translations: {counts}"
     if summary.last_error:
-        error = redact(summary.last_error).replace("\n", " ")[:200]
+        error = one_line(redact(summary.last_error))[:200]
         line += f"; last error {ago(summary.last_error_at, now)}: {error}"
     return line
 
@@ -70,7 +71,7 @@ def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
         source = configured.get(row.name)
         state = policy.configured_state(now, row.health, source and source.schedule.base_seconds,
                                         settings.stale_factor)
-        error = redact(row.last_error or "").replace("\n", " ")
+        error = one_line(redact(row.last_error or ""))
         dropped = quality.layout_changed(row.recent, row.baseline)
         if dropped:
             error = f"layout changed? ({', '.join(dropped)} fill dropped) {error}".strip()
@@ -82,5 +83,5 @@ def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
     for name in sorted(set(configured) - seen):
         lines.append(f"{name:<20} {'new':<9} {'-':<13} {'-':<10} {0:>7}  {'-':<11}")
     for problem in loaded.problems:
-        lines.append(f"invalid config: {problem}")
+        lines.append(f"invalid config: {one_line(problem)}")
     return "\n".join(lines)

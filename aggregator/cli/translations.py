@@ -8,6 +8,7 @@ import click
 
 from aggregator.cli.context import database_of, settings_of
 from aggregator.cli.status import translation_line
+from aggregator.terminal import one_line
 from aggregator.views import TranslationView
 from aggregator.vocabulary import TranslationStatus
 
@@ -76,5 +77,5 @@ def translations_list(ctx: click.Context, status: str | None, limit: int) -> Non
     with database_of(ctx).session() as session:
         rows, counts = listing(session, status, limit), summary(session)
     for t in rows:
-        click.echo(f"{t.id:>6} article {t.article_id:<6} {describe_translation(t)}")
+        click.echo(one_line(f"{t.id:>6} article {t.article_id:<6} {describe_translation(t)}"))
     click.echo(translation_line(counts, datetime.now(timezone.utc)))
