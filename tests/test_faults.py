@@ -49,7 +49,7 @@ def everything_stored(conn) -> str:
 
 
 def test_every_hostile_feed_fails_alone_and_bounded(site, workspace, fault_report):
-    workspace.settings(download_timeout=2, retries=0, max_body_size=MAX_BODY,
+    workspace.settings(download_timeout=6, retries=0, max_body_size=MAX_BODY,
                        max_feed_size=2 * MAX_BODY, max_feed_entries=50, obey_robots=False,
                        screenshots={"enabled": False})
     feeds = publish_hostile(site, 2 * MAX_BODY)
@@ -101,7 +101,7 @@ def test_daemon_carries_on_beside_hostile_sources_and_honours_retry_after(site, 
 
     from tests.test_daemon import Daemon
 
-    workspace.settings(http_port=0, download_timeout=2, retries=0, first_run_spread=0,
+    workspace.settings(http_port=0, download_timeout=5, retries=0, first_run_spread=0,
                        reload_poll=0, screenshots={"enabled": False})
     feeds = publish_hostile(site, MAX_BODY)
     every = {"schedule": {"every": "1s", "min": "1s", "max": "1s"}}
