@@ -6,9 +6,12 @@ import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from aggregator.vocabulary import DatePrecision
+
 # Naive timestamps on these sites are local time in Kyiv.
 LOCAL_TZ = ZoneInfo("Europe/Kyiv")
 # "20.11.2026, 09:15" or "20.11.2026 09:15" or "20.11.2026": bylines of Ukrainian outlets.
+_CLOCK = re.compile(r"\d{1,2}:\d{2}")
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[,\s]+(\d{1,2}):(\d{2}))?")
 
 
@@ -42,3 +45,10 @@ def parse_loose(value: str | None) -> datetime | None:
         return datetime(year, month, day, hour, minute, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
     except ValueError:
         return None
+
+
+def precision_of(value: str | None) -> DatePrecision:
+    """What a stated date says: a time of day (second), a day only, or nothing."""
+    if not value or not value.strip():
+        return DatePrecision.NONE
+    return DatePrecision.SECOND if _CLOCK.search(value) else DatePrecision.DAY

@@ -1,13 +1,15 @@
 """Page bytes + final URL -> ExtractionResult; the only trafilatura user.
 
-trafilatura finds the main text, title, authors, description, image and categories. Precise
-timestamps, rel=canonical, hreflang alternates and the page language are read here from the
-same lxml tree, because trafilatura reduces dates to a day and leaves language empty.
+The main text comes one of four ways (ExtractionPath): the source's body rule; the
+publisher's own structured body when it is complete; trafilatura's fast mode when its result
+passes a cheap check (aggregator/bodycheck.py); else trafilatura's full cascade. Headline,
+publication date and structured body are what the publisher states (aggregator/pagefacts.py);
+trafilatura's own date guess is never used, because it reads years out of the text. The
+language is detected from the text (aggregator/language.py).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
@@ -19,18 +21,16 @@ from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.meta import reset_caches
 from trafilatura.settings import Extractor
 
-from aggregator.dates import parse_loose, parse_timestamp
+from aggregator import bodycheck, language, pagefacts
+from aggregator.dates import parse_loose, parse_timestamp, precision_of
 from aggregator.encoding import decode_html
+from aggregator.language import guess_language
 from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
 from aggregator.sanitize import safe_html
 from aggregator.selectors import block_text, drop, select, text_of
-from aggregator.vocabulary import ExtractionOutcome
+from aggregator.vocabulary import DatePrecision, DateSource, ExtractionOutcome, ExtractionPath
 
-_UK_ONLY = set("іїєґІЇЄҐ")
-_RU_ONLY = set("ыэъёЫЭЪЁ")
-_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished",
-                   "pubdate", "publishdate", "date")
-_MODIFIED_META = ("article:modified_time", "og:updated_time", "dateModified", "lastmod")
+__all__ = ["MIN_TEXT_CHARS", "extract_article", "guess_language", "parse_timestamp"]
 _RESET_EVERY = 1000
 MIN_TEXT_CHARS = 50
 # A byline or dateline of digits and separators only, e.g. "20.11.2026, 09:15".
@@ -42,61 +42,17 @@ _ABSOLUTE = re.compile(r"(?i)(https?:|//)")
 _calls = 0
 
 
-@lru_cache(maxsize=1)
-def _options() -> Extractor:
+@lru_cache(maxsize=2)
+def _options(fast: bool = True) -> Extractor:
     """`fast` skips trafilatura's fallback extractors: on the shared corpus's real pages it
-    halved the time (65.7 -> 29.7 ms a page) with the same paragraph recall and length on the
-    gold set (tests/test_extraction_gate.py keeps it that way)."""
+    halved the time (65.7 -> 29.7 ms a page); the full cascade runs only where bodycheck
+    says the fast result looks wrong (bench/quality.py measures both)."""
     return Extractor(output_format="python", with_metadata=True, comments=False, tables=True,
-                     fast=True)
-
-
-def guess_language(text: str) -> str | None:
-    """Tell Ukrainian from Russian by the letters only one of them has; None if undecided."""
-    sample = text[:5000]
-    uk = sum(map(sample.count, _UK_ONLY))
-    ru = sum(map(sample.count, _RU_ONLY))
-    if uk + ru < 5:
-        return None
-    if uk >= 3 * ru:
-        return "uk"
-    if ru >= 3 * uk:
-        return "ru"
-    return None
-
-
-def _json_ld_dates(tree) -> tuple[str | None, str | None]:
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                if item.get("datePublished"):
-                    return str(item["datePublished"]), item.get("dateModified")
-                stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
-    return None, None
-
-
-def _meta(tree, names: tuple[str, ...]) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
-            if found and found[0].strip():
-                return found[0].strip()
-        found = tree.xpath(f'//time[@itemprop="{name}"]/@datetime')
-        if found:
-            return found[0]
-    return None
+                     fast=fast)
 
 
 def _page_facts(tree, url: str) -> dict:
-    """What the markup states outright: canonical, alternates, precise dates, declared lang."""
+    """What the markup states outright: canonical, alternates, declared lang."""
     canonical = tree.xpath('//link[@rel="canonical"]/@href') or tree.xpath(
         '//meta[@property="og:url"]/@content'
     )
@@ -104,13 +60,10 @@ def _page_facts(tree, url: str) -> dict:
         (str(link.get("hreflang")).lower(), urljoin(url, link.get("href")))
         for link in tree.xpath('//link[@rel="alternate"][@hreflang][@href]')
     )
-    ld_published, ld_modified = _json_ld_dates(tree)
     lang = (tree.xpath("/html/@lang") or [""])[0].split("-")[0].strip().lower()
     return {
         "canonical_url": urljoin(url, canonical[0].strip()) if canonical else None,
         "alternates": alternates,
-        "published_at": parse_timestamp(_meta(tree, _PUBLISHED_META) or ld_published),
-        "updated_at": parse_timestamp(_meta(tree, _MODIFIED_META) or ld_modified),
         "declared_language": lang if re.fullmatch(r"[a-z]{2}", lang or "") else None,
     }
 
@@ -160,6 +113,7 @@ def _rule_overrides(tree, rules: ExtractRules) -> dict:
         value = node if isinstance(node, str) else (
             node.get("datetime") or node.get("content") or text_of(node))
         out["published_at"] = parse_loose(value)
+        out["precision"] = precision_of(value)
     if rules.author:
         names = map(text_of, select(tree, rules.author))
         out["authors"] = tuple(dict.fromkeys(n for n in names if n))
@@ -185,14 +139,44 @@ def _rule_body(tree, rules: ExtractRules) -> str | None:
     return "\n".join(block_text(m) for m in select(tree, rules.body) if not isinstance(m, str))
 
 
+def _library(tree, url: str, links: set[str], page_chars: int,
+             structured: str | None):
+    """trafilatura's fast mode, or its full cascade when the fast result looks wrong
+    (trafilatura works on its own copy of the tree)."""
+    fast = bare_extraction(tree, url=url, options=_options(True))
+    text = fast.text if fast is not None else ""
+    if text.strip() and not bodycheck.looks_wrong(text, page_chars, links, structured):
+        return fast, ExtractionPath.FAST
+    full = bare_extraction(tree, url=url, options=_options(False))
+    if full is not None and len((full.text or "").strip()) > len(text.strip()):
+        return full, ExtractionPath.FULL
+    return fast, ExtractionPath.FAST
+
+
+def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict]):
+    """(trafilatura's document or None, main text, path) by the source's rule, the
+    publisher's complete structured body, or the library (checked)."""
+    ruled = _rule_body(tree, rules)
+    links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree)
+    structured = pagefacts.structured_body(tree, ld)
+    page_chars = bodycheck.paragraph_chars(tree)
+    doc, path = _library(tree, url, links, page_chars, structured)
+    if ruled is not None:
+        return doc, ruled, ExtractionPath.RULE
+    text = bodycheck.clean_lines(doc.text if doc is not None else "", links, caps)
+    if bodycheck.complete(structured, text):
+        return doc, bodycheck.clean_lines(structured, links, caps), ExtractionPath.STRUCTURED
+    return doc, text, path
+
+
 def extract_article(
     body: bytes, url: str, content_type: str | None = None, fallback_language: str | None = None,
     rules: ExtractRules | None = None,
 ) -> ExtractionResult:
     """Extract one page. Never raises for bad content: failures come back as a reason.
 
-    A source's rules run first: `drop` removes elements before trafilatura sees the page, a
-    `body` selector replaces trafilatura's main text, title/date/author selectors override."""
+    A source's rules run first: `drop` removes elements before anything sees the page, a
+    `body` selector replaces the main text, title/date/author selectors override."""
     global _calls
     _calls += 1
     if _calls % _RESET_EVERY == 0:
@@ -205,35 +189,47 @@ def extract_article(
     rules = rules or _NO_RULES
     facts = _page_facts(tree, url)
     overrides = _rule_overrides(tree, rules)
+    ld = pagefacts.json_ld(tree)
+    stated = pagefacts.publication_date(tree, ld)
+    updated = pagefacts.modified_date(tree, ld)
     drop(tree, rules.drop)
-    ruled = _rule_body(tree, rules)
-    doc = bare_extraction(tree, url=url, options=_options())
-    main = ruled if ruled is not None else (doc.text if doc is not None else "")
+    title = overrides.get("title") or pagefacts.headline(tree, ld, None, None)
+    doc, main, path = _main_text(tree, rules, url, ld)
     if not (main or "").strip():
         return ExtractionResult(None, "no main text found on the page",
                                 ExtractionOutcome.EMPTY_TEXT)
-    title = overrides.get("title") or (doc and (doc.title or "").strip()) or None
+    sitename = (doc and doc.sitename) or None
+    title = overrides.get("title") or pagefacts.headline(
+        tree, ld, doc and (doc.title or "").strip() or None, sitename) or title
     body = _body(main, title)
     if len(body) < MIN_TEXT_CHARS:
         return ExtractionResult(None, f"main text too short ({len(body)} characters)",
                                 ExtractionOutcome.SHORT_TEXT)
-    approx_date = parse_timestamp(doc.date) if doc and doc.date else None
-    published = overrides.get("published_at") or facts["published_at"]
+    if "published_at" in overrides:
+        date = (overrides["published_at"], DateSource.PAGE, overrides["precision"])
+    elif stated is not None:
+        date = (stated.when, stated.source, stated.precision)
+    else:
+        date = (None, None, DatePrecision.NONE)
+    detected, confidence = language.detect(body)
     draft = ArticleDraft(
         url=url,
         text=body,
         title=title,
-        authors=overrides.get("authors") or _split(doc and doc.author),
-        published_at=published or approx_date,
-        date_is_approximate=published is None and approx_date is not None,
-        updated_at=facts["updated_at"],
-        language=guess_language(body) or facts["declared_language"] or fallback_language,
+        authors=pagefacts.clean_authors(overrides.get("authors") or _split(doc and doc.author)),
+        published_at=date[0],
+        date_source=date[1],
+        date_precision=date[2],
+        updated_at=updated,
+        language=detected or facts["declared_language"] or fallback_language,
+        language_confidence=confidence if detected else None,
+        extraction_path=path,
         description=(doc and (doc.description or "").strip()) or None,
         image_url=(doc and doc.image) or None,
         categories=tuple(c for c in (doc and doc.categories) or () if c),
         tags=tuple(t for t in (doc and doc.tags) or () if t),
         canonical_url=facts["canonical_url"],
-        sitename=(doc and doc.sitename) or None,
+        sitename=sitename,
         alternates=facts["alternates"],
         links=_body_links(tree, url, main),
         html=_main_html(tree, rules, doc, url),

@@ -15,17 +15,26 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import NamedTuple
 
 from aggregator import dedup, placement, provenance, quality, records, urls
 from aggregator.archive import WarcArchive
+from aggregator.dates import LOCAL_TZ
 from aggregator.db import extraction_stats, store, stories
 from aggregator.db.engine import Database
 from aggregator.sources import Source
 from aggregator.urls import canonical_url, choose_canonical
+from aggregator.vocabulary import DatePrecision, DateSource
 
 log = logging.getLogger(__name__)
+
+
+def _feed_precision(when: datetime) -> DatePrecision:
+    """A sitemap's W3C date may be a bare day, parsed as midnight in Kyiv."""
+    local = when.astimezone(LOCAL_TZ)
+    midnight = (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+    return DatePrecision.DAY if midnight else DatePrecision.SECOND
 
 
 def fill_from_feed(draft: records.ArticleDraft,
@@ -33,15 +42,18 @@ def fill_from_feed(draft: records.ArticleDraft,
     """The page wins; the feed fills what the page left empty (or only dated to the day)."""
     if entry is None:
         return draft
-    published = draft.published_at
-    if entry.published_at and (published is None or draft.date_is_approximate):
-        published = entry.published_at
+    dated = {}
+    if entry.published_at and (draft.published_at is None
+                               or draft.date_precision != DatePrecision.SECOND):
+        precision = _feed_precision(entry.published_at)
+        if draft.published_at is None or precision == DatePrecision.SECOND:
+            dated = {"published_at": entry.published_at, "date_source": DateSource.FEED,
+                     "date_precision": precision}
     return dataclasses.replace(
         draft,
+        **dated,
         title=draft.title or entry.title,
         authors=draft.authors or entry.authors,
-        published_at=published,
-        date_is_approximate=draft.date_is_approximate and published == draft.published_at,
         updated_at=draft.updated_at or entry.updated_at,
         description=draft.description or (entry.summary or None),
         image_url=draft.image_url or entry.image_url,

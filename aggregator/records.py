@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
-from aggregator.vocabulary import ExtractionOutcome, FetchKind, LinkKind, PlacementKind
+from aggregator.vocabulary import (
+    DatePrecision,
+    DateSource,
+    ExtractionOutcome,
+    ExtractionPath,
+    FetchKind,
+    LinkKind,
+    PlacementKind,
+)
 
 T = TypeVar("T")
 
@@ -190,9 +198,12 @@ class ArticleDraft:
     title: str | None = None
     authors: tuple[str, ...] = ()
     published_at: datetime | None = None
-    date_is_approximate: bool = False  # only a day was found, not a time
+    date_source: DateSource | None = None  # where published_at came from; None without one
+    date_precision: DatePrecision = DatePrecision.NONE
     updated_at: datetime | None = None
     language: str | None = None
+    language_confidence: float | None = None  # the detector's probability; None: not detected
+    extraction_path: ExtractionPath | None = None
     description: str | None = None
     image_url: str | None = None
     categories: tuple[str, ...] = ()

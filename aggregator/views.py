@@ -144,6 +144,10 @@ class ArticleView:
     text: str
     content_hash: str
     html: str | None = None
+    date_source: str | None = None  # DateSource
+    date_precision: str | None = None  # DatePrecision
+    language_confidence: float | None = None
+    extraction_path: str | None = None  # ExtractionPath
     provenance: list[LinkView] = field(default_factory=list)
     story: StoryFacts = field(default_factory=StoryFacts)
     screenshot: ScreenshotView | None = None

@@ -71,6 +71,32 @@ class ExtractionOutcome(StrEnum):
     SHORT_TEXT = "short_text"
 
 
+class ExtractionPath(StrEnum):
+    """Which way the stored main text was found (`articles.extraction_path`, a metrics label)."""
+
+    RULE = "rule"  # the source's own `extract.body` selector
+    STRUCTURED = "structured"  # the publisher's articleBody (JSON-LD or itemprop)
+    FAST = "fast"  # trafilatura's fast mode, checked and accepted
+    FULL = "full"  # trafilatura's full cascade, after the fast result looked wrong
+
+
+class DateSource(StrEnum):
+    """Where `published_at` came from (`articles.date_source`); NULL when there is no date."""
+
+    PAGE = "page"  # the page's markup: <meta>, <time>, the source's date selector
+    STRUCTURED = "structured"  # the page's JSON-LD datePublished
+    FEED = "feed"  # the feed or sitemap entry that listed the page
+    FIRST_SEEN = "first_seen"  # no stated date: the time the aggregator first saw it
+
+
+class DatePrecision(StrEnum):
+    """How precise `published_at` is (`articles.date_precision`)."""
+
+    SECOND = "second"  # a time of day was stated
+    DAY = "day"  # only a calendar day was stated
+    NONE = "none"  # no date
+
+
 class PlacementKind(StrEnum):
     """How an article joined its story (`articles.match_kind`)."""
 

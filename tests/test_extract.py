@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from aggregator.extract import extract_article, guess_language, parse_timestamp
+from aggregator.vocabulary import DatePrecision, DateSource
 from tests.helpers import SHARED
 from tests.newssite import article_page
 from tests.stories import ENERGY_RU, ENERGY_UK, WEATHER_1251
@@ -24,7 +25,7 @@ def test_template_page_gives_full_text_without_boilerplate_and_precise_metadata(
     assert draft.text.splitlines() == ENERGY_UK.paragraphs
     assert draft.title == ENERGY_UK.title and draft.authors == (ENERGY_UK.author,)
     assert draft.published_at == ENERGY_UK.published.astimezone(timezone.utc)
-    assert not draft.date_is_approximate
+    assert (draft.date_source, draft.date_precision) == (DateSource.PAGE, DatePrecision.SECOND)
     assert draft.language == "uk" and draft.canonical_url == url
     assert ("ru", "http://127.0.0.1/rus/news/energy-ru.html") in draft.alternates
 

@@ -13,6 +13,7 @@ from aggregator.ledger import CrawlLedger
 from aggregator.records import ArticleDraft, FetchRecord
 from aggregator.records import FeedEntry as Entry
 from aggregator.sources import Source
+from aggregator.vocabulary import DatePrecision, DateSource
 
 SOURCE = Source(name="rbc-ukr", title="RBC", kind="feed", url="http://127.0.0.1/rss",
                 language="uk", allowed_domains=["127.0.0.1"])
@@ -76,8 +77,9 @@ def test_feed_fills_only_what_the_page_left_empty():
                   authors=("Feed Author",), image_url="http://x/i.jpg")
     day_only = ArticleDraft(url="http://x", text="t", title="Page title",
                             published_at=datetime(2026, 11, 19, 22, 0, tzinfo=timezone.utc),
-                            date_is_approximate=True)
+                            date_source=DateSource.PAGE, date_precision=DatePrecision.DAY)
     merged = fill_from_feed(day_only, entry)
     assert merged.title == "Page title" and merged.authors == ("Feed Author",)
-    assert merged.published_at == NOW and not merged.date_is_approximate
+    assert (merged.published_at, merged.date_source, merged.date_precision) == (
+        NOW, DateSource.FEED, DatePrecision.SECOND)
     assert merged.image_url == "http://x/i.jpg"

@@ -166,8 +166,12 @@ class Article(Base):
     title: Mapped[str | None] = mapped_column(Text)
     authors: Mapped[list] = mapped_column(JSON, default=list)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    date_source: Mapped[str | None] = mapped_column(String(12))  # DateSource
+    date_precision: Mapped[str | None] = mapped_column(String(8))  # DatePrecision
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str | None] = mapped_column(String(8))
+    language_confidence: Mapped[float | None] = mapped_column(Float)
+    extraction_path: Mapped[str | None] = mapped_column(String(12))  # ExtractionPath
     description: Mapped[str | None] = mapped_column(Text)
     image_url: Mapped[str | None] = mapped_column(Text)
     categories: Mapped[list] = mapped_column(JSON, default=list)

@@ -182,8 +182,12 @@ def _apply(row: Article, version: ArticleVersion) -> None:
     row.title = draft.title
     row.authors = list(draft.authors)
     row.published_at = draft.published_at
+    row.date_source = draft.date_source
+    row.date_precision = draft.date_precision
     row.updated_at = draft.updated_at
     row.language = draft.language
+    row.language_confidence = draft.language_confidence
+    row.extraction_path = draft.extraction_path
     row.description = draft.description
     row.image_url = draft.image_url
     row.categories = list(draft.categories)

@@ -1,0 +1,91 @@
+"""Checks and clean-up of a main text against the page it came from.
+
+trafilatura's fast mode is right on most pages and twice as fast as its full cascade, but
+now and then takes a wrong container (a related-stories rail, a teaser) and says nothing.
+`looks_wrong` is the cheap test that sends only those pages through the full cascade;
+`clean_lines` takes out what the library keeps but a reader does not want in the body:
+teasers of other stories (text inside links), photo captions and credits, "read also" lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+SHORT_SHARE = 0.45  # of the page's own paragraph text: less means a wrong container
+MIN_PAGE_TEXT = 800  # characters of paragraph text before the comparison means anything
+LINK_SHARE = 0.5  # of a result's characters inside links: a list of links, not an article
+STRUCTURED_SHARE = 0.6  # a structured body at least this share of the fast text is complete
+MIN_LINK_LINE = 25  # link texts shorter than this are words in a sentence, not teasers
+
+_READ_ALSO = re.compile(
+    r"(?i)^(?:читайте також|читайте также|читати також|дивіться також|смотрите также|"
+    r"read also|read more|see also|more must-reads|по темі|по теме|також читайте|"
+    r"подписывайтесь|підписуйтесь|subscribe)\b")
+_CREDIT = re.compile(
+    r"(?i)^(?:фото|photo|photograph|ілюстрація|иллюстрация|джерело фото|источник фото|"
+    r"image|credit|getty images|reuters|afp|ap photo)(?:\s*[:©/].{0,120})?$")
+_NOT_BODY = ("ancestor::nav", "ancestor::footer", "ancestor::aside", "ancestor::a",
+             "ancestor::figure", "ancestor::form")
+_PARAGRAPHS = f"//p[not({' or '.join(_NOT_BODY)})]"
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def link_texts(tree) -> set[str]:
+    """Texts a page shows as links: whole <a> elements and the blocks inside them."""
+    found = set()
+    for node in tree.xpath("//a | //a//p | //a//h1 | //a//h2 | //a//h3 | //a//h4 | //a//div"):
+        text = _flat(node.text_content())
+        if len(text) >= MIN_LINK_LINE:
+            found.add(text)
+    return found
+
+
+def captions(tree) -> set[str]:
+    return {_flat(n.text_content()) for n in tree.xpath("//figcaption | //*[@class='caption']")
+            if n.text_content().strip()}
+
+
+def clean_lines(text: str, links: set[str], caps: set[str]) -> str:
+    """The text without lines that are a link's text, a caption, a credit or "read also"."""
+    kept = []
+    for line in text.splitlines():
+        flat = _flat(line)
+        if flat and (flat in links or flat in caps or _CREDIT.match(flat)
+                     or (_READ_ALSO.match(flat) and len(flat) < 300)):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def paragraph_chars(tree) -> int:
+    """Characters of the page's own paragraphs (outside navigation, links and figures)."""
+    article = tree.xpath("//article")
+    scope = article if len(article) == 1 else [tree]
+    return sum(len(_flat(p.text_content())) for root in scope
+               for p in root.xpath("." + _PARAGRAPHS))
+
+
+def link_share(text: str, links: set[str]) -> float:
+    lines = [_flat(line) for line in text.splitlines() if line.strip()]
+    total = sum(map(len, lines))
+    return sum(len(line) for line in lines if line in links) / total if total else 1.0
+
+
+def looks_wrong(text: str, page_chars: int, links: set[str], structured: str | None) -> bool:
+    """Fast mode's text is suspect: much shorter than the page's paragraphs or the
+    publisher's own body, or mostly link texts."""
+    size = len(_flat(text))
+    if page_chars >= MIN_PAGE_TEXT and size < SHORT_SHARE * page_chars:
+        return True
+    if structured and size < SHORT_SHARE * len(_flat(structured)):
+        return True
+    return link_share(text, links) >= LINK_SHARE
+
+
+def complete(structured: str | None, text: str) -> bool:
+    """The publisher's structured body can stand for the article's text."""
+    return bool(structured) and len(_flat(structured)) >= max(
+        STRUCTURED_SHARE * len(_flat(text)), 200)

@@ -1,0 +1,215 @@
+"""What the publisher states about an article in its markup: the headline, the publication
+date with where it came from and how precise it is, and its own structured body.
+
+A date is taken only from places a publisher puts one on purpose (meta tags, JSON-LD,
+`<time>`, a dated byline element); never from a year or a day that happens to occur in the
+text, which is how re-published pages without any date got "published" on 1 January 2010.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from lxml import html as lxml_html
+
+from aggregator.dates import LOCAL_TZ, parse_timestamp, precision_of
+from aggregator.selectors import block_text
+from aggregator.vocabulary import DatePrecision, DateSource
+
+_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished",
+                   "pubdate", "publishdate", "publish-date", "date", "dc.date",
+                   "dc.date.issued", "sailthru.date", "parsely-pub-date")
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "dateModified", "lastmod")
+_MONTHS = {
+    **dict.fromkeys(("січня", "января", "january", "jan"), 1),
+    **dict.fromkeys(("лютого", "февраля", "february", "feb"), 2),
+    **dict.fromkeys(("березня", "марта", "march", "mar"), 3),
+    **dict.fromkeys(("квітня", "апреля", "april", "apr"), 4),
+    **dict.fromkeys(("травня", "мая", "may"), 5),
+    **dict.fromkeys(("червня", "июня", "june", "jun"), 6),
+    **dict.fromkeys(("липня", "июля", "july", "jul"), 7),
+    **dict.fromkeys(("серпня", "августа", "august", "aug"), 8),
+    **dict.fromkeys(("вересня", "сентября", "september", "sep", "sept"), 9),
+    **dict.fromkeys(("жовтня", "октября", "october", "oct"), 10),
+    **dict.fromkeys(("листопада", "ноября", "november", "nov"), 11),
+    **dict.fromkeys(("грудня", "декабря", "december", "dec"), 12),
+}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH_YEAR = re.compile(rf"(?i)\b(\d{{1,2}})\s+({_MONTH})\.?,?\s+(\d{{4}})")
+_MONTH_DAY_YEAR = re.compile(rf"(?i)\b({_MONTH})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})")
+_NUMERIC = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
+_CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
+# Elements a publisher marks as the article's date; lists and links (other stories) are not.
+_DATED = ('//*[(self::div or self::span or self::p or self::time or self::small) and '
+          '(contains(@class, "date") or contains(@class, "time") or @class="dt2" or '
+          'contains(@class, "publish") or contains(@class, "posted"))]'
+          '[not(ancestor::a or ancestor::li or ancestor::aside or ancestor::footer or '
+          'ancestor::nav)]')
+_SITE_SUFFIX = re.compile(r"\s+(?:[|—–]|-|::|·)\s+[^|—–]{2,40}$")
+_AUTHOR_NOISE = re.compile(r"(?i)^(?:фото|photo|джерело|источник|source|автор|author|by)\s*:?\s*")
+_AUTHOR_DATE = re.compile(r"\s*[,|·]?\s*\d{1,2}[./:]\d{1,2}(?:[./]\d{2,4})?.*$")
+
+
+@dataclass(frozen=True)
+class StatedDate:
+    """A publication date as the publisher stated it."""
+
+    when: datetime
+    source: DateSource
+    precision: DatePrecision
+
+
+def _stated(value: str | None, source: DateSource) -> StatedDate | None:
+    when = parse_timestamp(value)
+    return StatedDate(when, source, precision_of(value)) if when else None
+
+
+def json_ld(tree) -> list[dict]:
+    """Every JSON-LD object on the page (graphs and lists flattened)."""
+    out, stack = [], []
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            stack.append(json.loads(script))
+        except ValueError:
+            continue
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            out.append(item)
+            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+    return out
+
+
+def _meta(tree, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
+            if found and found[0].strip():
+                return found[0].strip()
+    return None
+
+
+def _byline_date(text: str) -> tuple[datetime, bool] | None:
+    """A day written out in a dated element ("29 вересня 2014, 14:55", "02.10.2014 | 07:21")."""
+    if m := _DAY_MONTH_YEAR.search(text):
+        day, month, year = int(m[1]), _MONTHS[m[2].lower()], int(m[3])
+    elif m := _MONTH_DAY_YEAR.search(text):
+        day, month, year = int(m[2]), _MONTHS[m[1].lower()], int(m[3])
+    elif m := _NUMERIC.search(text):
+        day, month, year = (int(m[1]), int(m[2]), int(m[3])) if m[1] else (
+            int(m[6]), int(m[5]), int(m[4]))
+    else:
+        return None
+    clock = _CLOCK.search(text[m.end():]) or _CLOCK.search(text)
+    hour, minute = (int(clock[1]), int(clock[2])) if clock else (0, 0)
+    try:
+        local = datetime(year, month, day, hour, minute, tzinfo=LOCAL_TZ)
+    except ValueError:
+        return None
+    return local.astimezone(timezone.utc), clock is not None
+
+
+def _dated_element(tree) -> StatedDate | None:
+    """The first element marked as a date whose own short text holds a day; a clock in the
+    element that follows it completes it (espreso: <div class="date">, <div class="time">)."""
+    for node in tree.xpath(_DATED):
+        text = " ".join(node.text_content().split())
+        if not 6 <= len(text) <= 80:
+            continue
+        nxt = node.getnext()
+        after = " ".join(nxt.text_content().split())[:20] if nxt is not None else ""
+        found = _byline_date(text) or None
+        if found is None:
+            continue
+        when, timed = found
+        if not timed and _CLOCK.fullmatch(after.strip() or "-"):
+            when, timed = _byline_date(f"{text} {after}")
+        return StatedDate(when, DateSource.PAGE,
+                          DatePrecision.SECOND if timed else DatePrecision.DAY)
+    return None
+
+
+def publication_date(tree, ld: list[dict]) -> StatedDate | None:
+    """The publisher's date: meta tags, then JSON-LD, then <time>, then a dated byline."""
+    if stated := _stated(_meta(tree, _PUBLISHED_META), DateSource.PAGE):
+        return stated
+    for item in ld:
+        if isinstance(item.get("datePublished"), str):
+            if stated := _stated(item["datePublished"], DateSource.STRUCTURED):
+                return stated
+    times = tree.xpath('//time[@itemprop="datePublished"]/@datetime | '
+                       '//time[@pubdate]/@datetime | //article//time[@datetime]/@datetime | '
+                       '//time[@datetime][not(ancestor::a or ancestor::li)]/@datetime')
+    for value in times:
+        if stated := _stated(value, DateSource.PAGE):
+            return stated
+    return _dated_element(tree)
+
+
+def modified_date(tree, ld: list[dict]) -> datetime | None:
+    value = _meta(tree, _MODIFIED_META) or next(
+        (i["dateModified"] for i in ld if isinstance(i.get("dateModified"), str)), None)
+    return parse_timestamp(value)
+
+
+def strip_site(title: str, sitenames: tuple[str | None, ...]) -> str:
+    """A headline without the outlet's name tacked on ("… | РБК-Україна", "… — УНІАН")."""
+    title = " ".join(title.split())
+    for name in filter(None, sitenames):
+        for sep in (" | ", " — ", " – ", " - ", " :: ", " · "):
+            if title.lower().endswith((sep + name).lower()):
+                return title[: -len(sep + name)].strip()
+    return title
+
+
+def headline(tree, ld: list[dict], extracted: str | None, sitename: str | None) -> str | None:
+    """The article's own headline: its <h1> when og:title or JSON-LD headline agree with it
+    (or there is one <h1>), else og:title / JSON-LD headline, else trafilatura's title;
+    the site's name cut off."""
+    names = (sitename, _meta(tree, ("og:site_name", "application-name")))
+    og = _meta(tree, ("og:title", "twitter:title"))
+    ld_head = next((i["headline"] for i in ld if isinstance(i.get("headline"), str)), None)
+    stated = [strip_site(t, names) for t in (og, ld_head) if t]
+    h1s = [" ".join(h.text_content().split()) for h in tree.xpath("//h1")]
+    h1s = [h for h in h1s if 3 <= len(h) <= 300]
+    for h in h1s:
+        if any(h.casefold() == s.casefold() or s.casefold().startswith(h.casefold())
+               for s in stated):
+            return h
+    if stated:
+        return stated[0]
+    if len(h1s) == 1:
+        return h1s[0]
+    if extracted:
+        cleaned = strip_site(extracted, names)
+        return _SITE_SUFFIX.sub("", cleaned) if h1s and cleaned not in h1s else cleaned
+    return None
+
+
+def clean_authors(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Bylines without "Фото:"/"Джерело:" labels, trailing dates or photo credits."""
+    out = []
+    for name in names:
+        if re.match(r"(?i)^(?:фото|photo|джерело|источник|source)\b", name.strip()):
+            continue
+        name = _AUTHOR_DATE.sub("", _AUTHOR_NOISE.sub("", name.strip())).strip(" ,;|")
+        if name and re.search(r"\w", name) and len(name) <= 80:
+            out.append(name)
+    return tuple(dict.fromkeys(out))
+
+
+def structured_body(tree, ld: list[dict]) -> str | None:
+    """The publisher's own body: JSON-LD articleBody, else an itemprop="articleBody" element."""
+    for item in ld:
+        body = item.get("articleBody")
+        if isinstance(body, str) and body.strip():
+            if "<" in body:  # some publishers put their HTML in it
+                body = "\n".join(block_text(p) for p in lxml_html.fragments_fromstring(
+                    f"<div>{body}</div>") if not isinstance(p, str))
+            return "\n".join(line.strip() for line in body.splitlines() if line.strip())
+    return None
