@@ -43,9 +43,10 @@ _MONTH_DAY_YEAR = re.compile(rf"(?i)\b({_MONTH})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})"
 _NUMERIC = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 # Elements a publisher marks as the article's date; lists and links (other stories) are not.
+_CLASS = 'translate(@class, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")'
 _DATED = ('//*[(self::div or self::span or self::p or self::time or self::small) and '
-          '(contains(@class, "date") or contains(@class, "time") or @class="dt2" or '
-          'contains(@class, "publish") or contains(@class, "posted"))]'
+          f'(contains({_CLASS}, "date") or contains({_CLASS}, "time") or @class="dt2" or '
+          f'contains({_CLASS}, "publish") or contains({_CLASS}, "posted"))]'
           '[not(ancestor::a or ancestor::li or ancestor::aside or ancestor::footer or '
           'ancestor::nav)]')
 _SITE_SUFFIX = re.compile(r"\s+(?:[|—–]|-|::|·)\s+[^|—–]{2,40}$")
@@ -177,6 +178,10 @@ def headline(tree, ld: list[dict], extracted: str | None, sitename: str | None) 
     stated = [strip_site(t, names) for t in (og, ld_head) if t]
     h1s = [" ".join(h.text_content().split()) for h in tree.xpath("//h1")]
     h1s = [h for h in h1s if 3 <= len(h) <= 300]
+    page = _SITE_SUFFIX.sub("", strip_site(tree.findtext(".//title") or "", names))
+    for candidate in (*stated, *h1s):  # the one the page's <title> repeats
+        if page and candidate.casefold() == page.casefold():
+            return candidate
     for h in h1s:
         if any(h.casefold() == s.casefold() or s.casefold().startswith(h.casefold())
                for s in stated):
@@ -213,3 +218,28 @@ def structured_body(tree, ld: list[dict]) -> str | None:
                     f"<div>{body}</div>") if not isinstance(p, str))
             return "\n".join(line.strip() for line in body.splitlines() if line.strip())
     return None
+
+
+def _ld_authors(ld: list[dict]) -> tuple[str, ...]:
+    names = []
+    for item in ld:
+        found = item.get("author")
+        for one in found if isinstance(found, list) else [found]:
+            name = one.get("name") if isinstance(one, dict) else one
+            if isinstance(name, str):
+                names.append(name)
+        if names:
+            break
+    return tuple(names)
+
+
+def authors(tree, ld: list[dict], *given: tuple[str, ...]) -> tuple[str, ...]:
+    """The first of: the given lists (rule, library), JSON-LD `author`, the page's byline
+    elements (class "author"), that still names someone once cleaned."""
+    bylines = tuple(" ".join(n.text_content().split()) for n in tree.xpath(
+        f'//*[contains({_CLASS}, "author")][not(ancestor::a or ancestor::li or '
+        f'ancestor::aside or ancestor::footer or descendant::p)]'))
+    for names in (*given, _ld_authors(ld), bylines[:3]):
+        if cleaned := clean_authors(names):
+            return cleaned
+    return ()
