@@ -157,12 +157,11 @@ def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict]):
     """(trafilatura's document or None, main text, path) by the source's rule, the
     publisher's complete structured body, or the library (checked)."""
     ruled = _rule_body(tree, rules)
+    if ruled is not None:  # the library still gives the metadata
+        return bare_extraction(tree, url=url, options=_options(True)), ruled, ExtractionPath.RULE
     links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree)
     structured = pagefacts.structured_body(tree, ld)
-    page_chars = bodycheck.paragraph_chars(tree)
-    doc, path = _library(tree, url, links, page_chars, structured)
-    if ruled is not None:
-        return doc, ruled, ExtractionPath.RULE
+    doc, path = _library(tree, url, links, bodycheck.paragraph_chars(tree), structured)
     text = bodycheck.clean_lines(doc.text if doc is not None else "", links, caps)
     if bodycheck.complete(structured, text):
         return doc, bodycheck.clean_lines(structured, links, caps), ExtractionPath.STRUCTURED

@@ -24,6 +24,9 @@ DUPLICATES = Counter("aggregator_duplicates_total", "Copies of an already stored
                      ["source", "kind"], registry=REGISTRY)
 EXTRACTION_FAILURES = Counter("aggregator_extraction_failures_total",
                               "Pages without usable main text.", ["source"], registry=REGISTRY)
+EXTRACTION_PATHS = Counter("aggregator_extraction_path_total",
+                           "Extracted articles by the way their text was found: rule, "
+                           "structured, fast or full.", ["source", "path"], registry=REGISTRY)
 CRAWL_SECONDS = Histogram("aggregator_crawl_duration_seconds", "Duration of one crawl of a source.",
                           ["source", "outcome"], registry=REGISTRY,
                           buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800))

@@ -49,6 +49,8 @@ class StorePipeline:
             self.writer = BatchWriter(spider.ingestor.store_articles)
         if item.fetch.duration_ms is not None:
             metrics.STAGE_SECONDS.labels("fetch").observe(item.fetch.duration_ms / 1000)
+        metrics.EXTRACTION_PATHS.labels(run.source.name,
+                                        item.draft.extraction_path or "unknown").inc()
         arrival = Arrival(run.source, run.source_id, item.entry_ids, item.entry, item.fetch,
                           item.draft, item.raw)
         self._hold(+1)

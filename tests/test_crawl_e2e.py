@@ -103,6 +103,9 @@ def test_crawl_stores_every_article_once_and_exports_them(site, workspace):
         assert row.published_at == story.published.astimezone(timezone.utc)
         assert row.authors == [story.author]
         assert len(row.content_hash) == 64
+        assert row.extraction_path in ("fast", "full", "structured", "rule")
+        assert (row.date_source, row.date_precision) == ("page", "second")
+        assert row.language_confidence is None or 0.5 <= row.language_confidence <= 1
 
     second = workspace.run("crawl", *feeds)
     assert "0 new articles" in second.stdout
@@ -125,6 +128,8 @@ def test_crawl_stores_every_article_once_and_exports_them(site, workspace):
     assert energy["source"] == "rbc-ukr"
     assert stories.ENERGY_UK.paragraphs[1] in energy["html"] and "<p>" in energy["html"]
     assert energy["published_at"] == "2026-11-20T07:15:00Z"
+    assert (energy["date_source"], energy["date_precision"]) == ("page", "second")
+    assert energy["extraction_path"] == "fast" and energy["language_confidence"] > 0.9
     kinds = {(p["kind"], p["url"]) for p in energy["provenance"]}
     assert ("original", site.url("/ukr/news/energy-uk.html")) in kinds
     assert ("feed", feeds["rbc-ukr"]) in kinds

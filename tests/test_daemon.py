@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import time
@@ -44,6 +45,8 @@ def test_rhythm_backoff_recovery_reload_health_and_status(site, workspace):
         failed = 'aggregator_fetches_total{kind="feed",outcome="http_error",source="flaky"} 3.0'
         assert failed in body
         assert 'aggregator_articles_stored_total{result="new",source="busy"} 2.0' in body
+        assert re.search(r'aggregator_extraction_path_total\{path="(fast|full|structured)",'
+                         r'source="busy"\} [1-9]', body)
         assert "aggregator_crawl_duration_seconds_count" in body
         assert "aggregator_scheduler_lag_seconds_count" in body
 

@@ -141,6 +141,7 @@ def test_dry_run_prints_what_would_be_stored_and_stores_nothing(site, workspace)
     single = workspace.run("sources", "test", "lst", "--url",
                            site.url("/ukr/news/good.html")).stdout
     assert "1 entries to fetch, 1 tried" in single
+    assert "characters, by rule" in single  # RBC_RULES has a body selector: the path shown
     assert len(site.requests_for("/ukr/list")) == 1  # --url skips the listing
     engine = create_engine(workspace.db_url)
     assert count(engine, Source) == 0 and count(engine, FeedEntry) == 0

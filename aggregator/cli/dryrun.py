@@ -113,10 +113,13 @@ def render(source: Source, trial: Trial, lines: int = 3) -> str:
         out.append(f"{number}. {tried.url}")
         if draft is not None:
             when = draft.published_at.strftime("%Y-%m-%d %H:%MZ") if draft.published_at else "-"
-            out += [f"   title:    {draft.title or '-'}", f"   date:     {when}",
-                    f"   language: {draft.language or '-'}",
+            sure = f" ({draft.date_source}, {draft.date_precision})" if draft.date_source else ""
+            conf = f" ({draft.language_confidence:.2f})" if draft.language_confidence else ""
+            out += [f"   title:    {draft.title or '-'}", f"   date:     {when}{sure}",
+                    f"   language: {draft.language or '-'}{conf}",
                     f"   authors:  {', '.join(draft.authors) or '-'}",
-                    f"   text:     {len(draft.text)} characters"]
+                    f"   text:     {len(draft.text)} characters, "
+                    f"by {draft.extraction_path or '-'}"]
             out += [f"     | {line}" for line in draft.text.splitlines()[:lines]]
             out.append(f"   links:    {len(draft.links)}")
             out += [f"     -> {link}" for link, _ in draft.links[:5]]
