@@ -24,6 +24,7 @@ _READ_ALSO = re.compile(
 _CREDIT = re.compile(
     r"(?i)^(?:фото|photo|photograph|ілюстрація|иллюстрация|джерело фото|источник фото|"
     r"image|credit|getty images|reuters|afp|ap photo)(?:\s*[:©/].{0,120})?$")
+_BULLET = re.compile(r"^[-•*]\s+")  # how trafilatura writes list items
 _NOT_BODY = ("ancestor::nav", "ancestor::footer", "ancestor::aside", "ancestor::a",
              "ancestor::figure", "ancestor::form")
 _PARAGRAPHS = f"//p[not({' or '.join(_NOT_BODY)})]"
@@ -52,7 +53,7 @@ def clean_lines(text: str, links: set[str], caps: set[str]) -> str:
     """The text without lines that are a link's text, a caption, a credit or "read also"."""
     kept = []
     for line in text.splitlines():
-        flat = _flat(line)
+        flat = _BULLET.sub("", _flat(line))
         if flat and (flat in links or flat in caps or _CREDIT.match(flat)
                      or (_READ_ALSO.match(flat) and len(flat) < 300)):
             continue
@@ -89,3 +90,37 @@ def complete(structured: str | None, text: str) -> bool:
     """The publisher's structured body can stand for the article's text."""
     return bool(structured) and len(_flat(structured)) >= max(
         STRUCTURED_SHARE * len(_flat(text)), 200)
+
+
+_COMMENTS = re.compile(r"(?i)(?:^|[_-])(?:comments?|disqus)(?:$|[_-])")
+_MAX_COMMENT_SHARE = 0.6  # an element holding more of the page's paragraphs is the article
+
+
+def drop_comments(tree) -> None:
+    """Remove reader comments and comment forms (id or class named "comment..."), which
+    trafilatura's `comments=False` does not recognise on every site; never a container that
+    holds most of the page's paragraphs."""
+    total = max(paragraph_chars(tree), 1)
+    for node in tree.xpath('//*[contains(translate(@id, "COMENT", "coment"), "comment") or '
+                           'contains(translate(@class, "COMENT", "coment"), "comment") or '
+                           'contains(@id, "disqus")]'):
+        names = [*(node.get("class") or "").split(), node.get("id") or ""]
+        if not any(_COMMENTS.search(n) for n in names) or node.getparent() is None:
+            continue
+        if node.xpath("boolean(.//h1)"):
+            continue
+        own = sum(len(_flat(p.text_content())) for p in node.xpath(".//p"))
+        if own <= _MAX_COMMENT_SHARE * total:
+            node.getparent().remove(node)
+
+
+def lead(tree, description: str | None, text: str) -> str:
+    """The text with the article's standfirst first, when the page shows its description as
+    a paragraph of its own and the extracted text left it out."""
+    wanted = _flat(description or "")
+    if len(wanted) < 40 or wanted in _flat(text):
+        return text
+    for node in tree.xpath("//body//p | //body//h2 | //body//div[not(*)]"):
+        if _flat(node.text_content()) == wanted:
+            return f"{wanted}\n{text}"
+    return text

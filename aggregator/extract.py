@@ -159,6 +159,7 @@ def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict]):
     ruled = _rule_body(tree, rules)
     if ruled is not None:  # the library still gives the metadata
         return bare_extraction(tree, url=url, options=_options(True)), ruled, ExtractionPath.RULE
+    bodycheck.drop_comments(tree)
     links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree)
     structured = pagefacts.structured_body(tree, ld)
     doc, path = _library(tree, url, links, bodycheck.paragraph_chars(tree), structured)
@@ -200,7 +201,10 @@ def extract_article(
     sitename = (doc and doc.sitename) or None
     title = overrides.get("title") or pagefacts.headline(
         tree, ld, doc and (doc.title or "").strip() or None, sitename) or title
+    description = (doc and (doc.description or "").strip()) or None
     body = _body(main, title)
+    if path != ExtractionPath.RULE:
+        body = bodycheck.lead(tree, description, body)
     if len(body) < MIN_TEXT_CHARS:
         return ExtractionResult(None, f"main text too short ({len(body)} characters)",
                                 ExtractionOutcome.SHORT_TEXT)
@@ -224,7 +228,7 @@ def extract_article(
         language=detected or facts["declared_language"] or fallback_language,
         language_confidence=confidence if detected else None,
         extraction_path=path,
-        description=(doc and (doc.description or "").strip()) or None,
+        description=description,
         image_url=(doc and doc.image) or None,
         categories=tuple(c for c in (doc and doc.categories) or () if c),
         tags=tuple(t for t in (doc and doc.tags) or () if t),
