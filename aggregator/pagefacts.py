@@ -116,23 +116,26 @@ def _byline_date(text: str) -> tuple[datetime, bool] | None:
 
 
 def _dated_element(tree) -> StatedDate | None:
-    """The first element marked as a date whose own short text holds a day; a clock in the
-    element that follows it completes it (espreso: <div class="date">, <div class="time">)."""
-    for node in tree.xpath(_DATED):
+    """The element marked as a date whose own short text holds a day: one inside the
+    article first, one with a time of day next (a site header's "today" has none), else
+    the first; a clock in the element that follows completes a bare day (espreso:
+    <div class="date">, <div class="time">)."""
+    found = []
+    for order, node in enumerate(tree.xpath(_DATED)):
         text = " ".join(node.text_content().split())
-        if not 6 <= len(text) <= 80:
+        if not 6 <= len(text) <= 80 or (day := _byline_date(text)) is None:
             continue
+        when, timed = day
         nxt = node.getnext()
         after = " ".join(nxt.text_content().split())[:20] if nxt is not None else ""
-        found = _byline_date(text) or None
-        if found is None:
-            continue
-        when, timed = found
-        if not timed and _CLOCK.fullmatch(after.strip() or "-"):
+        if not timed and _CLOCK.fullmatch(after or "-"):
             when, timed = _byline_date(f"{text} {after}")
-        return StatedDate(when, DateSource.PAGE,
-                          DatePrecision.SECOND if timed else DatePrecision.DAY)
-    return None
+        inside = bool(node.xpath("ancestor::article or ancestor::main"))
+        found.append(((not inside, not timed, order), when, timed))
+    if not found:
+        return None
+    _, when, timed = min(found, key=lambda f: f[0])
+    return StatedDate(when, DateSource.PAGE, DatePrecision.SECOND if timed else DatePrecision.DAY)
 
 
 def publication_date(tree, ld: list[dict]) -> StatedDate | None:
@@ -202,8 +205,10 @@ def clean_authors(names: tuple[str, ...]) -> tuple[str, ...]:
     for name in names:
         if re.match(r"(?i)^(?:фото|photo|джерело|источник|source)\b", name.strip()):
             continue
+        if _byline_date(name):
+            continue  # a dateline where a byline was expected
         name = _AUTHOR_DATE.sub("", _AUTHOR_NOISE.sub("", name.strip())).strip(" ,;|")
-        if name and re.search(r"\w", name) and len(name) <= 80:
+        if name and re.search(r"[^\W\d]", name) and len(name) <= 80:
             out.append(name)
     return tuple(dict.fromkeys(out))
 
