@@ -20,7 +20,7 @@ MIN_LINK_LINE = 25  # link texts shorter than this are words in a sentence, not 
 _READ_ALSO = re.compile(
     r"(?i)^(?:читайте також|читайте также|читати також|дивіться також|смотрите также|"
     r"read also|read more|see also|more must-reads|по темі|по теме|також читайте|"
-    r"подписывайтесь|підписуйтесь|subscribe)\b")
+    r"подписывайтесь|підписуйтесь|subscribe)(?:\b|(?=[А-ЯІЇЄҐ]))")  # "Читайте такожУкраїна..."
 _CREDIT = re.compile(
     r"(?i)^(?:фото|photo|photograph|ілюстрація|иллюстрация|джерело фото|источник фото|"
     r"image|credit|getty images|reuters|afp|ap photo)(?:\s*[:©/].{0,120})?$")

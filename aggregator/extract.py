@@ -77,6 +77,21 @@ def _body(text: str, title: str | None) -> str:
     return "\n".join(lines)
 
 
+def _without_signature(body: str, authors: tuple[str, ...]) -> str:
+    """The text without the byline repeated at its end ("... реваншем. Name, Name")."""
+    lines = body.splitlines()
+    if not authors or not lines:
+        return body
+    cut = lines[-1].rfind(authors[0])
+    if cut >= 0 and _flat_names(lines[-1][cut:]) == _flat_names(", ".join(authors)):
+        lines[-1] = lines[-1][:cut].rstrip()
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _flat_names(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
 def _body_links(tree, url: str, text: str) -> tuple[tuple[str, str], ...]:
     """Links to other hosts from paragraphs that made it into the main text (for cites)."""
     host = urlsplit(url).netloc.lower()
@@ -215,12 +230,13 @@ def extract_article(
     else:
         date = (None, None, DatePrecision.NONE)
     detected, confidence = language.detect(body)
+    authors = pagefacts.authors(tree, ld, overrides.get("authors", ()), _split(doc and doc.author))
+    body = _without_signature(body, authors)
     draft = ArticleDraft(
         url=url,
         text=body,
         title=title,
-        authors=pagefacts.authors(tree, ld, overrides.get("authors", ()),
-                                  _split(doc and doc.author)),
+        authors=authors,
         published_at=date[0],
         date_source=date[1],
         date_precision=date[2],

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
 
 from aggregator import quality
 from aggregator.extract import extract_article
 from aggregator.quality import Outcomes
 from aggregator.records import ExtractRules
-from aggregator.sources import Source
+from aggregator.sources import Source, load_source_file
+from aggregator.vocabulary import DatePrecision, DateSource, ExtractionPath
+from bench.gold import all_pages, shared_dir
+from bench.quality import f1
 from tests.newssite import article_page
 from tests.stories import ENERGY_UK
 
@@ -76,3 +82,41 @@ def test_layout_change_is_flagged_against_the_sources_own_baseline():
     assert quality.layout_changed(Outcomes(pages=10, no_author=10), never) == ()
     assert quality.fill(Outcomes(pages=4, empty_text=2, no_date=1)) == "50/50/100"
     assert quality.fill(Outcomes()) == "-"
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "config" / "sources"
+CORPUS = shared_dir()
+needs_corpus = pytest.mark.skipif(CORPUS is None, reason="shared corpus not present")
+
+
+def shipped_rules(name: str) -> ExtractRules:
+    source, problems = load_source_file(SHIPPED / f"{name}.yaml")
+    assert not problems, problems
+    return source.rules
+
+
+@needs_corpus
+def test_pravda_rules_on_the_publishers_own_page():
+    page = next(p for p in all_pages() if p.name == "Pravda")
+    draft = extract_article(page.html, page.url, None, "uk", shipped_rules("pravda")).draft
+    plain = extract_article(page.html, page.url, None, "uk").draft
+    assert f1(draft.text, page.body) >= max(0.98, f1(plain.text, page.body))
+    assert draft.title == page.title
+    assert draft.authors == ("Ярослав Кузишин", "Антон Зелинский", "Карина Гасимова")
+    assert "Источник: Фундация DEJURE" not in draft.text and "Реклама" not in draft.text
+    assert not draft.text.endswith("Карина Гасимова")  # the byline repeated under the text
+    assert draft.date_source == DateSource.STRUCTURED
+    assert draft.published_at == datetime(2026, 1, 8, 15, 46, tzinfo=timezone.utc)
+
+
+@needs_corpus
+def test_unian_rules_keep_the_read_also_teaser_out():
+    for html in sorted((CORPUS / "pages/ua/kraiany").glob("unian.ua__politics_991464*.html")):
+        draft = extract_article(html.read_bytes(), "http://www.unian.ua/politics/991464.html",
+                                None, "uk", shipped_rules("unian")).draft
+        assert draft.text.startswith("На дебатах ПАРЄ акцент")
+        assert "Читайте також" not in draft.text and "Муйжнієкс" not in draft.text
+        assert draft.published_at == datetime(2014, 10, 2, 4, 21, tzinfo=timezone.utc)
+        assert (draft.date_source, draft.date_precision) == (DateSource.PAGE,
+                                                             DatePrecision.SECOND)
+        assert draft.extraction_path == ExtractionPath.FAST
