@@ -12,6 +12,7 @@ from aggregator.vocabulary import ExtractionOutcome
 MIN_PAGES = 5  # too few pages say nothing about a source's layout
 DROP = 0.5  # flagged below half of the baseline's fill rate
 MIN_BASELINE = 0.3  # a field the source rarely fills cannot drop "well below" it
+LANGUAGE_SHARE = 0.5  # of recent pages in another language than the source's: flagged
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,16 @@ def layout_changed(recent: Outcomes, baseline: Outcomes) -> tuple[str, ...]:
     now, usual = recent.rates, baseline.rates
     return tuple(k for k in ("text", "date", "author")
                  if usual[k] >= MIN_BASELINE and now[k] < usual[k] * DROP)
+
+
+def language_disagrees(recent: Outcomes) -> float | None:
+    """The share of recent pages with text whose detected language is not the source's
+    configured one, when it is most of them (a wrong `language:` or another edition's feed)."""
+    texts = recent.pages - recent.empty_text - recent.short_text
+    if texts < MIN_PAGES:
+        return None
+    share = recent.language_mismatch / texts
+    return share if share >= LANGUAGE_SHARE else None
 
 
 def fill(outcomes: Outcomes) -> str:

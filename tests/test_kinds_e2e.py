@@ -119,6 +119,12 @@ def test_layout_change_is_flagged_in_status(site, workspace):
                 no_author=no_author, language_mismatch=0))
     status = workspace.run("status").stdout
     assert "layout changed? (author fill dropped)" in status
+    assert "language disagrees?" not in status
+    with engine.begin() as conn:
+        conn.execute(ExtractionStat.__table__.update().where(ExtractionStat.day == today)
+                     .values(no_author=0, language_mismatch=8))
+    status = workspace.run("status").stdout
+    assert "language disagrees? (80% not uk)" in status
     engine.dispose()
 
 

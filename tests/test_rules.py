@@ -10,7 +10,7 @@ import pytest
 from aggregator import quality
 from aggregator.extract import extract_article
 from aggregator.quality import Outcomes
-from aggregator.records import ExtractRules
+from aggregator.records import ArticleDraft, ExtractRules
 from aggregator.sources import Source, load_source_file
 from aggregator.vocabulary import DatePrecision, DateSource, ExtractionPath
 from bench.gold import all_pages, shared_dir
@@ -120,3 +120,11 @@ def test_unian_rules_keep_the_read_also_teaser_out():
         assert (draft.date_source, draft.date_precision) == (DateSource.PAGE,
                                                              DatePrecision.SECOND)
         assert draft.extraction_path == ExtractionPath.FAST
+
+
+def test_a_source_whose_pages_are_mostly_another_language_is_flagged():
+    assert quality.language_disagrees(Outcomes(pages=10, language_mismatch=2)) is None
+    assert quality.language_disagrees(Outcomes(pages=10, language_mismatch=6)) == 0.6
+    assert quality.language_disagrees(Outcomes(pages=3, language_mismatch=3)) is None  # too few
+    ru_page = ArticleDraft(url="u", text="t", language="ru")
+    assert quality.of_draft(ru_page, "uk").language_mismatch == 1

@@ -75,6 +75,9 @@ def render(rows: list[SourceStatus], loaded: LoadedSources, settings: Settings,
         dropped = quality.layout_changed(row.recent, row.baseline)
         if dropped:
             error = f"layout changed? ({', '.join(dropped)} fill dropped) {error}".strip()
+        if (share := quality.language_disagrees(row.recent)) is not None:
+            declared = source.language if source else "?"
+            error = f"language disagrees? ({share:.0%} not {declared}) {error}".strip()
         lines.append(
             f"{row.name:<20} {state:<9} {ago(row.health.last_success_at, now):<13} "
             f"{ago(row.health.next_run_at, now) if source else '-':<10} {row.new_24h:>7}  "
