@@ -19,13 +19,18 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from bench.gold import ROOT, GoldPage, all_pages
+from aggregator.records import ExtractRules
+from aggregator.sources import load_sources
+from bench.gold import ROOT, GoldPage, all_pages, own_pages
 
 RESULTS = ROOT / "bench" / "results" / "quality.json"
 _WORD = re.compile(r"\w+")
@@ -92,10 +97,23 @@ def score(found: Found, page: GoldPage) -> dict:
     return out
 
 
+@lru_cache(maxsize=1)
+def _shipped_rules() -> dict[str, ExtractRules]:
+    """The shipped sources' extraction rules by domain, as the crawler would apply them."""
+    loaded = load_sources(ROOT / "config" / "sources")
+    return {domain: s.rules for s in loaded.sources for domain in s.allowed_domains}
+
+
+def rules_for(url: str) -> ExtractRules | None:
+    host = urlsplit(url).hostname or ""
+    return next((rules for domain, rules in _shipped_rules().items()
+                 if host == domain or host.endswith("." + domain)), None)
+
+
 def ours(page: GoldPage) -> Found:
     from aggregator.extract import extract_article
 
-    draft = extract_article(page.html, page.url).draft
+    draft = extract_article(page.html, page.url, rules=rules_for(page.url)).draft
     if draft is None:
         return Found()
     return Found(draft.text, draft.title, draft.published_at, draft.language)
@@ -113,7 +131,9 @@ def trafilatura_default(page: GoldPage) -> Found:
 
 def _news_please() -> Callable[[GoldPage], Found] | None:
     try:
-        from newsplease import NewsPlease
+        with warnings.catch_warnings():  # newspaper4k warns that nltk is missing
+            warnings.simplefilter("ignore")
+            from newsplease import NewsPlease
     except ImportError:
         return None
     from aggregator.encoding import decode_html
@@ -122,7 +142,9 @@ def _news_please() -> Callable[[GoldPage], Found] | None:
 
     def run(page: GoldPage) -> Found:
         text, _ = decode_html(page.html, None)
-        art = NewsPlease.from_html(text, url=page.url, fetch_images=False)
+        with warnings.catch_warnings():  # its BeautifulSoup calls are deprecated
+            warnings.simplefilter("ignore")
+            art = NewsPlease.from_html(text, url=page.url, fetch_images=False)
         return Found(art.maintext or "", art.title, art.date_publish, art.language)
 
     return run
@@ -177,8 +199,9 @@ _CHILD = """
 import json, sys, time, statistics
 sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2])
 from aggregator.extract import extract_article
-from bench.gold import all_pages
-pages, repeat, per_page = all_pages(), int(sys.argv[3]), []
+from bench.gold import all_pages, own_pages
+pages = own_pages() if sys.argv[4] == "own" else all_pages()
+repeat, per_page = int(sys.argv[3]), []
 for p in pages:
     best = float('inf')
     for _ in range(repeat):
@@ -190,9 +213,10 @@ print(json.dumps(round(statistics.median(per_page) * 1000, 2)))
 """
 
 
-def baseline_ms(checkout: Path, repeat: int) -> float:
+def baseline_ms(checkout: Path, repeat: int, own: bool = False) -> float:
     """Median time of another checkout's extractor over the same pages (its own process)."""
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(checkout), str(ROOT), str(repeat)],
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(checkout), str(ROOT), str(repeat),
+                          "own" if own else "all"],
                          capture_output=True, text=True, check=True, cwd=checkout)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -217,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, help="also time this checkout's extractor")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--own", action="store_true", help="only the project's own pages")
     args = parser.parse_args(argv)
-    pages = all_pages()
+    pages = own_pages() if args.own else all_pages()
     names = extractors()
     rows = run(pages, names)
     shared = {"fundus", "newspaper4k", "kraiany"}
@@ -229,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         timing = {n: median_ms(pages, names[n], args.repeat)
                   for n in ("ours", "trafilatura")}
         if args.baseline:
-            timing["baseline"] = baseline_ms(args.baseline, args.repeat)
+            timing["baseline"] = baseline_ms(args.baseline, args.repeat, args.own)
             timing["ours_vs_baseline"] = round(timing["ours"] / timing["baseline"], 3)
         timing["ours_vs_trafilatura"] = round(timing["ours"] / timing["trafilatura"], 3)
         report["timing_ms"] = timing

@@ -7,10 +7,13 @@ mode on the same pages, titles, publisher dates (none invented) and languages.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from aggregator.extract import extract_article
 from aggregator.vocabulary import DatePrecision, ExtractionPath
+from bench import quality
 from bench.gold import all_pages, own_pages, shared_dir
 from bench.quality import ours, run, score, totals, trafilatura_default
 
@@ -66,3 +69,13 @@ def test_shared_gold_pages_beat_the_library_they_wrap():
     collapsed = [r["page"] for r in rows if r["trafilatura"].get("body_f1", 0) > 0.8
                  and r["ours"]["body_f1"] < 0.5]
     assert not collapsed, collapsed
+
+
+def test_the_harness_command_writes_its_table_and_json(tmp_path, capsys):
+    out = tmp_path / "quality.json"
+    assert quality.main(["--own", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert {r["page"] for r in report["pages"]} == {p.name for p in OWN}
+    assert report["totals"]["ours"]["own"]["body_f1"] >= 0.97
+    assert report["totals"]["trafilatura"]["own"]["pages"] == len(OWN)
+    assert "related_rail" in capsys.readouterr().out
