@@ -62,11 +62,14 @@ def clean_lines(text: str, links: set[str], caps: set[str]) -> str:
 
 
 def paragraph_chars(tree) -> int:
-    """Characters of the page's own paragraphs (outside navigation, links and figures)."""
-    article = tree.xpath("//article")
-    scope = article if len(article) == 1 else [tree]
-    return sum(len(_flat(p.text_content())) for root in scope
-               for p in root.xpath("." + _PARAGRAPHS))
+    """Characters of the page's densest run of paragraphs: the most paragraph text any one
+    element holds as its children (outside navigation, links and figures). An article's
+    paragraphs are siblings; a sidebar's are few."""
+    by_parent: dict = {}
+    for p in tree.xpath(_PARAGRAPHS):
+        parent = p.getparent()
+        by_parent[parent] = by_parent.get(parent, 0) + len(_flat(p.text_content()))
+    return max(by_parent.values(), default=0)
 
 
 def link_share(text: str, links: set[str]) -> float:
@@ -101,9 +104,7 @@ def drop_comments(tree) -> None:
     trafilatura's `comments=False` does not recognise on every site; never a container that
     holds most of the page's paragraphs."""
     total = max(paragraph_chars(tree), 1)
-    for node in tree.xpath('//*[contains(translate(@id, "COMENT", "coment"), "comment") or '
-                           'contains(translate(@class, "COMENT", "coment"), "comment") or '
-                           'contains(@id, "disqus")]'):
+    for node in tree.xpath("//*[@class or @id]"):
         names = [*(node.get("class") or "").split(), node.get("id") or ""]
         if not any(_COMMENTS.search(n) for n in names) or node.getparent() is None:
             continue

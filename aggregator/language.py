@@ -8,7 +8,8 @@ from functools import lru_cache
 
 _UK_ONLY = set("іїєґІЇЄҐ")
 _RU_ONLY = set("ыэъёЫЭЪЁ")
-SAMPLE = 5000  # characters looked at: enough for a clear answer, cheap on long articles
+SAMPLE = 5000  # characters the letter rule looks at
+MODEL_SAMPLE = 2000  # characters the model looks at: a clear answer, cheap on long articles
 MIN_CHARS = 40  # below this a detector's answer is noise
 MIN_CONFIDENCE = 0.5  # below this the model's answer is not kept
 
@@ -37,11 +38,11 @@ def _identifier():
 def detect(text: str) -> tuple[str | None, float | None]:
     """(ISO 639-1 code, probability) of the text, or (None, None) when it cannot tell.
     Cyrillic uk/ru: the letter rule wins over the model when the two disagree."""
-    sample = " ".join(text[:SAMPLE].split())
+    sample = " ".join(text[:MODEL_SAMPLE].split())
+    letters = guess_language(text)
     if len(sample) < MIN_CHARS:
-        return guess_language(sample), None
+        return letters, None
     code, probability = _identifier().classify(sample)
-    letters = guess_language(sample)
     if letters and code in ("uk", "ru", "bg", "mk", "be", "sr") and code != letters:
         return letters, None  # the letters decide; the model's probability was for another
     if probability < MIN_CONFIDENCE:

@@ -43,12 +43,10 @@ _MONTH_DAY_YEAR = re.compile(rf"(?i)\b({_MONTH})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})"
 _NUMERIC = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 # Elements a publisher marks as the article's date; lists and links (other stories) are not.
-_CLASS = 'translate(@class, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")'
-_DATED = ('//*[(self::div or self::span or self::p or self::time or self::small) and '
-          f'(contains({_CLASS}, "date") or contains({_CLASS}, "time") or @class="dt2" or '
-          f'contains({_CLASS}, "publish") or contains({_CLASS}, "posted"))]'
-          '[not(ancestor::a or ancestor::li or ancestor::aside or ancestor::footer or '
-          'ancestor::nav)]')
+_DATED_TAGS = {"div", "span", "p", "time", "small"}
+_DATED_CLASS = re.compile(r"date|time|publish|posted|^dt2$")
+_ELSEWHERE = "ancestor::a or ancestor::li or ancestor::aside or ancestor::footer or ancestor::nav"
+_AUTHOR_CLASS = re.compile(r"author")
 _SITE_SUFFIX = re.compile(r"\s+(?:[|—–]|-|::|·)\s+[^|—–]{2,40}$")
 _AUTHOR_NOISE = re.compile(r"(?i)^(?:фото|photo|джерело|источник|source|автор|author|by)\s*:?\s*")
 _AUTHOR_DATE = re.compile(r"\s*[,|·]?\s*\d{1,2}[./:]\d{1,2}(?:[./]\d{2,4})?.*$")
@@ -87,12 +85,20 @@ def json_ld(tree) -> list[dict]:
 
 
 def _meta(tree, names: tuple[str, ...]) -> str | None:
-    for name in names:
+    """The first non-empty <meta> content among `names` (property, name or itemprop)."""
+    found: dict[str, str] = {}
+    for meta in tree.xpath("//meta[@content]"):
         for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}="{name}"]/@content')
-            if found and found[0].strip():
-                return found[0].strip()
-    return None
+            key, content = meta.get(attr), meta.get("content").strip()
+            if key and content:
+                found.setdefault(key, content)
+    return next((found[name] for name in names if name in found), None)
+
+
+def classed(tree, pattern: re.Pattern, tags: set[str] | None = None) -> list:
+    """Elements whose lower-cased class matches `pattern` (one pass, no XPath functions)."""
+    return [n for n in tree.xpath("//*[@class]") if isinstance(n.tag, str)
+            and (tags is None or n.tag in tags) and pattern.search(n.get("class").lower())]
 
 
 def _byline_date(text: str) -> tuple[datetime, bool] | None:
@@ -121,7 +127,8 @@ def _dated_element(tree) -> StatedDate | None:
     the first; a clock in the element that follows completes a bare day (espreso:
     <div class="date">, <div class="time">)."""
     found = []
-    for order, node in enumerate(tree.xpath(_DATED)):
+    marked = [n for n in classed(tree, _DATED_CLASS, _DATED_TAGS) if not n.xpath(_ELSEWHERE)]
+    for order, node in enumerate(marked):
         text = " ".join(node.text_content().split())
         if not 6 <= len(text) <= 80 or (day := _byline_date(text)) is None:
             continue
@@ -241,9 +248,8 @@ def _ld_authors(ld: list[dict]) -> tuple[str, ...]:
 def authors(tree, ld: list[dict], *given: tuple[str, ...]) -> tuple[str, ...]:
     """The first of: the given lists (rule, library), JSON-LD `author`, the page's byline
     elements (class "author"), that still names someone once cleaned."""
-    bylines = tuple(" ".join(n.text_content().split()) for n in tree.xpath(
-        f'//*[contains({_CLASS}, "author")][not(ancestor::a or ancestor::li or '
-        f'ancestor::aside or ancestor::footer or descendant::p)]'))
+    bylines = tuple(" ".join(n.text_content().split()) for n in classed(tree, _AUTHOR_CLASS)
+                    if not n.xpath(f"{_ELSEWHERE} or descendant::p"))
     for names in (*given, _ld_authors(ld), bylines[:3]):
         if cleaned := clean_authors(names):
             return cleaned
