@@ -84,15 +84,19 @@ def json_ld(tree) -> list[dict]:
     return out
 
 
-def _meta(tree, names: tuple[str, ...]) -> str | None:
-    """The first non-empty <meta> content among `names` (property, name or itemprop)."""
+def meta_map(tree) -> dict[str, str]:
+    """Every non-empty <meta> content by its property, name or itemprop (first one wins)."""
     found: dict[str, str] = {}
     for meta in tree.xpath("//meta[@content]"):
         for attr in ("property", "name", "itemprop"):
             key, content = meta.get(attr), meta.get("content").strip()
             if key and content:
                 found.setdefault(key, content)
-    return next((found[name] for name in names if name in found), None)
+    return found
+
+
+def _meta(metas: dict[str, str], names: tuple[str, ...]) -> str | None:
+    return next((metas[name] for name in names if name in metas), None)
 
 
 def classed(tree, pattern: re.Pattern, tags: set[str] | None = None) -> list:
@@ -145,9 +149,9 @@ def _dated_element(tree) -> StatedDate | None:
     return StatedDate(when, DateSource.PAGE, DatePrecision.SECOND if timed else DatePrecision.DAY)
 
 
-def publication_date(tree, ld: list[dict]) -> StatedDate | None:
+def publication_date(tree, ld: list[dict], metas: dict[str, str]) -> StatedDate | None:
     """The publisher's date: meta tags, then JSON-LD, then <time>, then a dated byline."""
-    if stated := _stated(_meta(tree, _PUBLISHED_META), DateSource.PAGE):
+    if stated := _stated(_meta(metas, _PUBLISHED_META), DateSource.PAGE):
         return stated
     for item in ld:
         if isinstance(item.get("datePublished"), str):
@@ -162,8 +166,8 @@ def publication_date(tree, ld: list[dict]) -> StatedDate | None:
     return _dated_element(tree)
 
 
-def modified_date(tree, ld: list[dict]) -> datetime | None:
-    value = _meta(tree, _MODIFIED_META) or next(
+def modified_date(metas: dict[str, str], ld: list[dict]) -> datetime | None:
+    value = _meta(metas, _MODIFIED_META) or next(
         (i["dateModified"] for i in ld if isinstance(i.get("dateModified"), str)), None)
     return parse_timestamp(value)
 
@@ -178,12 +182,13 @@ def strip_site(title: str, sitenames: tuple[str | None, ...]) -> str:
     return title
 
 
-def headline(tree, ld: list[dict], extracted: str | None, sitename: str | None) -> str | None:
+def headline(tree, ld: list[dict], metas: dict[str, str], extracted: str | None,
+             sitename: str | None) -> str | None:
     """The article's own headline: its <h1> when og:title or JSON-LD headline agree with it
     (or there is one <h1>), else og:title / JSON-LD headline, else trafilatura's title;
     the site's name cut off."""
-    names = (sitename, _meta(tree, ("og:site_name", "application-name")))
-    og = _meta(tree, ("og:title", "twitter:title"))
+    names = (sitename, _meta(metas, ("og:site_name", "application-name")))
+    og = _meta(metas, ("og:title", "twitter:title"))
     ld_head = next((i["headline"] for i in ld if isinstance(i.get("headline"), str)), None)
     stated = [strip_site(t, names) for t in (og, ld_head) if t]
     h1s = [" ".join(h.text_content().split()) for h in tree.xpath("//h1")]
@@ -248,9 +253,9 @@ def _ld_authors(ld: list[dict]) -> tuple[str, ...]:
 def authors(tree, ld: list[dict], *given: tuple[str, ...]) -> tuple[str, ...]:
     """The first of: the given lists (rule, library), JSON-LD `author`, the page's byline
     elements (class "author"), that still names someone once cleaned."""
-    bylines = tuple(" ".join(n.text_content().split()) for n in classed(tree, _AUTHOR_CLASS)
-                    if not n.xpath(f"{_ELSEWHERE} or descendant::p"))
-    for names in (*given, _ld_authors(ld), bylines[:3]):
+    for names in (*given, _ld_authors(ld)):
         if cleaned := clean_authors(names):
             return cleaned
-    return ()
+    bylines = [" ".join(n.text_content().split()) for n in classed(tree, _AUTHOR_CLASS)
+               if not n.xpath(f"{_ELSEWHERE} or descendant::p")]
+    return clean_authors(tuple(bylines[:3]))
