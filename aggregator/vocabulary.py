@@ -81,12 +81,12 @@ class ExtractionPath(StrEnum):
 
 
 class DateSource(StrEnum):
-    """Where `published_at` came from (`articles.date_source`); NULL when there is no date."""
+    """Where `published_at` came from (`articles.date_source`). No stated date: NULL, and
+    `published_at` stays empty rather than borrowing the first-seen time (`first_seen_at`)."""
 
     PAGE = "page"  # the page's markup: <meta>, <time>, the source's date selector
     STRUCTURED = "structured"  # the page's JSON-LD datePublished
     FEED = "feed"  # the feed or sitemap entry that listed the page
-    FIRST_SEEN = "first_seen"  # no stated date: the time the aggregator first saw it
 
 
 class DatePrecision(StrEnum):

@@ -83,3 +83,20 @@ def test_feed_fills_only_what_the_page_left_empty():
     assert (merged.published_at, merged.date_source, merged.date_precision) == (
         NOW, DateSource.FEED, DatePrecision.SECOND)
     assert merged.image_url == "http://x/i.jpg"
+
+
+def test_feed_date_fills_a_page_without_one_and_says_so():
+    undated = ArticleDraft(url="http://x", text="t")
+    assert (undated.published_at, undated.date_source, undated.date_precision) == (
+        None, None, DatePrecision.NONE)
+    assert fill_from_feed(undated, None) == undated  # no date is invented
+    feed = Entry(guid="g", link="http://x", published_at=NOW)
+    filled = fill_from_feed(undated, feed)
+    assert (filled.published_at, filled.date_source, filled.date_precision) == (
+        NOW, DateSource.FEED, DatePrecision.SECOND)
+    midnight_kyiv = datetime(2026, 11, 19, 22, 0, tzinfo=timezone.utc)  # a sitemap's bare day
+    day = fill_from_feed(undated, Entry(guid="g", link="http://x", published_at=midnight_kyiv))
+    assert (day.date_source, day.date_precision) == (DateSource.FEED, DatePrecision.DAY)
+    precise = ArticleDraft(url="http://x", text="t", published_at=midnight_kyiv,
+                           date_source=DateSource.STRUCTURED, date_precision=DatePrecision.SECOND)
+    assert fill_from_feed(precise, feed).date_source == DateSource.STRUCTURED  # the page wins
