@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from html import escape
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
@@ -135,9 +136,13 @@ def _rule_overrides(tree, rules: ExtractRules) -> dict:
     return {key: value for key, value in out.items() if value}
 
 
-def _main_html(tree, rules: ExtractRules, doc, url: str) -> str | None:
-    """The main content as safe HTML: the body selector's elements, else trafilatura's tree."""
-    if rules.body:
+def _main_html(tree, rules: ExtractRules, doc, url: str, path: ExtractionPath,
+               text: str) -> str | None:
+    """The main content as safe HTML: the body selector's elements, the structured body's
+    paragraphs, else trafilatura's tree."""
+    if path == ExtractionPath.STRUCTURED:
+        parts = [f"<p>{escape(line)}</p>" for line in text.splitlines()]
+    elif rules.body:
         parts = [lxml_html.tostring(m, encoding="unicode") for m in select(tree, rules.body)
                  if not isinstance(m, str)]
     elif doc is not None and doc.body is not None:
@@ -251,7 +256,7 @@ def extract_article(
         sitename=sitename,
         alternates=facts["alternates"],
         links=_body_links(tree, url, main),
-        html=_main_html(tree, rules, doc, url),
+        html=_main_html(tree, rules, doc, url, path, body),
     )
     return ExtractionResult(draft)
 

@@ -79,3 +79,10 @@ def test_the_harness_command_writes_its_table_and_json(tmp_path, capsys):
     assert report["totals"]["ours"]["own"]["body_f1"] >= 0.97
     assert report["totals"]["trafilatura"]["own"]["pages"] == len(OWN)
     assert "related_rail" in capsys.readouterr().out
+
+
+def test_a_structured_body_is_also_the_stored_html():
+    page = next(p for p in OWN if p.name == "jsonld_only")
+    draft = extract_article(page.html, page.url).draft
+    assert draft.html.count("<p>") == len(draft.text.splitlines()) == 5
+    assert "JavaScript" not in draft.html and "програму \"Зимова підтримка\"" in draft.html
