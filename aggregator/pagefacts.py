@@ -217,9 +217,10 @@ def clean_authors(names: tuple[str, ...]) -> tuple[str, ...]:
     for name in names:
         if re.match(r"(?i)^(?:фото|photo|джерело|источник|source)\b", name.strip()):
             continue
-        if _byline_date(name):
-            continue  # a dateline where a byline was expected
-        name = _AUTHOR_DATE.sub("", _AUTHOR_NOISE.sub("", name.strip())).strip(" ,;|")
+        name = _AUTHOR_NOISE.sub("", name.strip())
+        for dateline in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _AUTHOR_DATE):
+            name = dateline.sub("", name)  # "2 жовтня, 2014" is no one's name
+        name = name.strip(" ,;|")
         if name and re.search(r"[^\W\d]", name) and len(name) <= 80:
             out.append(name)
     return tuple(dict.fromkeys(out))
