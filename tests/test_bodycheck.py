@@ -8,8 +8,9 @@ from lxml import html as lxml_html
 from aggregator import bodycheck, pagefacts
 
 ARTICLE = " ".join(["Речення статті про відбудову мосту через річку Ірпінь."] * 8)
+TEASER = "Інша новина про школу в Бучі після відбудови. " * 2
 PAGE = f"""<html><body>
-<div class="rail"><a href="/a"><p>{'Інша новина про школу в Бучі після відбудови. ' * 2}</p></a></div>
+<div class="rail"><a href="/a"><p>{TEASER}</p></a></div>
 <div class="text">{''.join(f'<p>{ARTICLE}</p>' for _ in range(5))}</div>
 <figure><img src="x.jpg"><figcaption>Міст після ремонту</figcaption></figure>
 <div id="comments"><p>Коментар читача про міст.</p></div>
@@ -33,8 +34,7 @@ def test_a_result_much_shorter_than_the_pages_paragraphs_looks_wrong():
 def test_a_result_made_of_link_texts_looks_wrong():
     page = tree()
     links = bodycheck.link_texts(page)
-    teaser = "Інша новина про школу в Бучі після відбудови. " * 2
-    assert bodycheck.looks_wrong(teaser.strip(), 0, links, None)
+    assert bodycheck.looks_wrong(TEASER.strip(), 0, links, None)
 
 
 def test_captions_credits_read_also_and_teasers_are_cleaned_out():
