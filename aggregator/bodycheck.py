@@ -72,6 +72,12 @@ def paragraph_chars(tree) -> int:
     return max(by_parent.values(), default=0)
 
 
+def marked_body(tree) -> str | None:
+    """The text of the element the page marks itemprop="articleBody" (microdata), if any."""
+    found = tree.xpath('//*[@itemprop="articleBody"]')
+    return _flat(found[0].text_content()) if found else None
+
+
 def link_share(text: str, links: set[str]) -> float:
     lines = [_flat(line) for line in text.splitlines() if line.strip()]
     total = sum(map(len, lines))

@@ -182,7 +182,8 @@ def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict]):
     bodycheck.drop_comments(tree)
     links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree)
     structured = pagefacts.structured_body(tree, ld)
-    doc, path = _library(tree, url, links, bodycheck.paragraph_chars(tree), structured)
+    marked = bodycheck.marked_body(tree)  # itemprop="articleBody": a yardstick only
+    doc, path = _library(tree, url, links, bodycheck.paragraph_chars(tree), structured or marked)
     text = bodycheck.clean_lines(doc.text if doc is not None else "", links, caps)
     if bodycheck.complete(structured, text):
         return doc, bodycheck.clean_lines(structured, links, caps), ExtractionPath.STRUCTURED

@@ -227,7 +227,7 @@ def clean_authors(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def structured_body(tree, ld: list[dict]) -> str | None:
-    """The publisher's own body: JSON-LD articleBody, else an itemprop="articleBody" element."""
+    """The publisher's own body as JSON-LD articleBody states it."""
     for item in ld:
         body = item.get("articleBody")
         if isinstance(body, str) and body.strip():

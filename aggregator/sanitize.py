@@ -2,7 +2,9 @@
 
 Only structure and text survive: no script, style, frames, forms or embedded objects, no
 event-handler or style attributes, no javascript: (or other non-web) URLs; links are kept and
-made absolute. lxml_html_clean does the cleaning.
+made absolute. lxml_html_clean does the cleaning. Where the HTML is inlined into another page,
+`id` and `name` could shadow that page's DOM (`<img name=getElementById>`) and a `target=_blank`
+link could reach back through `window.opener`: both are removed or defused here.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ _CLEANER = Cleaner(
     forms=True, annoying_tags=True, safe_attrs_only=True, add_nofollow=True,
 )
 _URL_ATTRS = ("href", "src")
+_DOM_NAMES = ("id", "name")
+_NEW_TAB_REL = "noopener noreferrer"
 
 
 def safe_html(fragment: str, base_url: str) -> str | None:
@@ -31,14 +35,33 @@ def safe_html(fragment: str, base_url: str) -> str | None:
         return None
     tree = _CLEANER.clean_html(tree)
     for element in tree.iter():
-        for attr in _URL_ATTRS:
-            value = element.get(attr)
-            if value is None:
-                continue
-            absolute = urljoin(base_url, value.strip())
-            if urlsplit(absolute).scheme in ("http", "https"):
-                element.set(attr, absolute)
-            else:
-                del element.attrib[attr]
+        _absolute_web_urls(element, base_url)
+        _defuse(element)
     text = lxml_html.tostring(tree, encoding="unicode")
     return text if tree.text_content().strip() else None
+
+
+def _absolute_web_urls(element, base_url: str) -> None:
+    for attr in _URL_ATTRS:
+        value = element.get(attr)
+        if value is None:
+            continue
+        absolute = urljoin(base_url, value.strip())
+        if urlsplit(absolute).scheme in ("http", "https"):
+            element.set(attr, absolute)
+        else:
+            del element.attrib[attr]
+
+
+def _defuse(element) -> None:
+    """No DOM names, no opener: `rel` keeps only its harmless words plus noopener noreferrer
+    wherever a link may open a new browsing context."""
+    for attr in _DOM_NAMES:
+        element.attrib.pop(attr, None)
+    rel = [word for word in (element.get("rel") or "").lower().split() if word != "opener"]
+    if element.get("target") is not None:
+        rel += [word for word in _NEW_TAB_REL.split() if word not in rel]
+    if rel:
+        element.set("rel", " ".join(rel))
+    else:
+        element.attrib.pop("rel", None)

@@ -42,6 +42,8 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
             "spiders.middlewares.AddressGuardMiddleware": 50,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "spiders.robots.SourceRobotsTxtMiddleware": 100,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "spiders.middlewares.WebMetaRefreshMiddleware": 580,
         },
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
         # Our components read their settings from here: every default is written once,

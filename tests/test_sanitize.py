@@ -36,3 +36,19 @@ def test_extracted_article_html_is_sanitised():
     assert BRIDGE.paragraphs[1] in draft.html
     assert "onclick" not in draft.html and "javascript:" not in draft.html
     assert "<script" not in draft.html
+
+
+def test_kept_html_cannot_reach_back_or_shadow_the_page_it_is_inlined_into():
+    html = safe_html('<p id="content" name="x">Текст <a href="https://example.org/" '
+                     'target="_blank" rel="opener">нова вкладка</a> <a href="/a" '
+                     'rel="opener nofollow">тут</a> <img name="getElementById" '
+                     'src="/i.jpg"><a name="anchor" href="/b" target="_top">b</a></p>',
+                     "http://127.0.0.1/ukr/news/bridge.html")
+    from lxml import html as lxml_html
+    tree = lxml_html.fragment_fromstring(html)
+    assert not tree.xpath("//*[@id or @name]")
+    rels = {a.get("href"): set((a.get("rel") or "").split()) for a in tree.iter("a")}
+    assert rels["https://example.org/"] >= {"noopener", "noreferrer"}
+    assert rels["http://127.0.0.1/b"] >= {"noopener", "noreferrer"}
+    assert all("opener" not in rel for rel in rels.values())
+    assert "Текст" in html and 'src="http://127.0.0.1/i.jpg"' in html

@@ -132,14 +132,14 @@ def test_crawl_leaves_captures_pending_for_a_later_process(site, workspace):
 
 def test_page_failures_end_as_recorded_outcomes(site, tmp_path, sqlite_url):
     """A 404, a page that never loads and a page that never settles: each leaves its reason."""
-    site.add("/slow.html", "<p>late</p>", delay=4)
+    site.add("/slow.html", "<p>late</p>", delay=12)
     site.add("/busy.html", '<h1>Still loading</h1><img src="/forever.png">')
     site.add("/forever.png", b"", content_type="image/png", delay=30)
     source = make_source("flaky", site)
     for path in ("/gone.html", "/slow.html", "/busy.html"):
         store(sqlite_url, source, site.url(path))
 
-    outcomes = run_once(make_settings(tmp_path, sqlite_url, timeout=2, settle_timeout=1.5, pages=3),
+    outcomes = run_once(make_settings(tmp_path, sqlite_url, timeout=5, settle_timeout=1.5, pages=3),
                         source)
 
     assert outcomes == {"captured": 1, "failed": 2, "retry": 1}
@@ -147,7 +147,7 @@ def test_page_failures_end_as_recorded_outcomes(site, tmp_path, sqlite_url):
     assert (gone.outcome, gone.attempts) == ("failed", 1)  # a 404 is not worth retrying
     assert gone.error == f"HTTP 404 from {site.url('/gone.html')}"
     assert (slow.outcome, slow.attempts) == ("failed", 2)
-    assert slow.error == "page did not load within 2s"
+    assert slow.error == "page did not load within 5s"
     assert (busy.outcome, busy.settled) == ("captured", False)
     assert busy.page_title is None and busy.http_status == 200
 
