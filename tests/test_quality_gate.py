@@ -63,9 +63,9 @@ def test_shared_gold_pages_beat_the_library_they_wrap():
     rows = run(pages, {"ours": ours, "trafilatura": trafilatura_default})
     mine, library = totals(rows, "ours"), totals(rows, "trafilatura")
     assert mine["pages"] >= 25
-    assert mine["body_f1"] >= library["body_f1"] + 0.015, (mine, library)
+    assert mine["body_f1"] >= library["body_f1"] + 0.02, (mine, library)  # issue 13's targets
     assert mine["date"] >= 0.95 and mine["language"] >= 0.95, mine
-    assert mine["title"] >= 0.85, mine
+    assert mine["title"] >= 0.9, mine
     collapsed = [r["page"] for r in rows if r["trafilatura"].get("body_f1", 0) > 0.8
                  and r["ours"]["body_f1"] < 0.5]
     assert not collapsed, collapsed
