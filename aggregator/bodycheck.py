@@ -21,9 +21,10 @@ _READ_ALSO = re.compile(
     r"(?i)^(?:читайте також|читайте также|читати також|дивіться також|смотрите также|"
     r"read also|read more|see also|more must-reads|по темі|по теме|також читайте|"
     r"подписывайтесь|підписуйтесь|subscribe)(?:\b|(?=[А-ЯІЇЄҐ]))")  # "Читайте такожУкраїна..."
-_CREDIT = re.compile(
-    r"(?i)^(?:фото|photo|photograph|ілюстрація|иллюстрация|джерело фото|источник фото|"
-    r"image|credit|getty images|reuters|afp|ap photo)(?:\s*[:©/].{0,120})?$")
+_CREDIT = re.compile(  # a credit line: a label and a name, "© ...", or an agency alone
+    r"(?i)^(?:(?:фото|photo|photograph|ілюстрація|иллюстрация|джерело фото|источник фото|"
+    r"image|credit)\s*(?:[:©/].{0,120})?|©.{0,80}|(?:getty images|reuters|afp|ap photo|epa|"
+    r"shutterstock|depositphotos)(?:\s*/\s*\S.{0,60})?)$")
 _BULLET = re.compile(r"^[-•*]\s+")  # how trafilatura writes list items
 _NOT_BODY = ("ancestor::nav", "ancestor::footer", "ancestor::aside", "ancestor::a",
              "ancestor::figure", "ancestor::form")
