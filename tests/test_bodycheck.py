@@ -69,3 +69,8 @@ def test_headline_without_site_name_and_bylines_without_labels():
     assert pagefacts.clean_authors(("Фото: УНІАН", "Андрій Мельник, 23.11.2026 18:42",
                                     "Джерело: Reuters", "2 жовтня, 2014", "By Jane Doe")) == (
         "Андрій Мельник", "Jane Doe")
+
+
+def test_a_paragraph_that_only_starts_like_a_credit_stays():
+    text = "Reuters: the talks continue next week, officials said.\nReuters\n© РБК-Україна"
+    assert bodycheck.clean_lines(text, set(), set()) == text.splitlines()[0]
