@@ -48,7 +48,7 @@ _DATED_CLASS = re.compile(r"date|time|publish|posted|^dt2$")
 _ELSEWHERE = "ancestor::a or ancestor::li or ancestor::aside or ancestor::footer or ancestor::nav"
 _AUTHOR_CLASS = re.compile(r"author")
 _SITE_SUFFIX = re.compile(r"\s+(?:[|—–]|-|::|·)\s+[^|—–]{2,40}$")
-_AUTHOR_NOISE = re.compile(r"(?i)^(?:фото|photo|джерело|источник|source|автор|author|by)\s*:?\s*")
+_AUTHOR_NOISE = re.compile(r"(?i)^(?:фото|photo|джерело|источник|source|автор|author|by)\b\s*:?\s*")
 _AUTHOR_DATE = re.compile(r"\s*[,|·]?\s*\d{1,2}[./:]\d{1,2}(?:[./]\d{2,4})?.*$")
 
 
@@ -184,9 +184,10 @@ def strip_site(title: str, sitenames: tuple[str | None, ...]) -> str:
 
 def headline(tree, ld: list[dict], metas: dict[str, str], extracted: str | None,
              sitename: str | None) -> str | None:
-    """The article's own headline: its <h1> when og:title or JSON-LD headline agree with it
-    (or there is one <h1>), else og:title / JSON-LD headline, else trafilatura's title;
-    the site's name cut off."""
+    """The article's own headline, the site's name cut off: the candidate (og:title, JSON-LD
+    headline, <h1>) that the page's <title> repeats; else the <h1> that og:title or the
+    JSON-LD headline agree with; else og:title / JSON-LD headline; else a lone <h1>; else
+    trafilatura's title."""
     names = (sitename, _meta(metas, ("og:site_name", "application-name")))
     og = _meta(metas, ("og:title", "twitter:title"))
     ld_head = next((i["headline"] for i in ld if isinstance(i.get("headline"), str)), None)

@@ -67,8 +67,9 @@ def test_headline_without_site_name_and_bylines_without_labels():
     assert pagefacts.strip_site("Курс долара | РБК-Україна", ("РБК-Україна",)) == "Курс долара"
     assert pagefacts.strip_site("Новина — УНІАН", ("УНІАН",)) == "Новина"
     assert pagefacts.clean_authors(("Фото: УНІАН", "Андрій Мельник, 23.11.2026 18:42",
-                                    "Джерело: Reuters", "2 жовтня, 2014", "By Jane Doe")) == (
-        "Андрій Мельник", "Jane Doe")
+                                    "Джерело: Reuters", "2 жовтня, 2014", "By Jane Doe",
+                                    "Byron Smith")) == (
+        "Андрій Мельник", "Jane Doe", "Byron Smith")
 
 
 def test_a_paragraph_that_only_starts_like_a_credit_stays():
