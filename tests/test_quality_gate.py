@@ -29,7 +29,7 @@ def test_own_difficult_page_gives_its_body_title_date_and_language(page):
 
 def test_own_pages_cover_the_difficult_kinds():
     assert {p.name for p in OWN} >= {"related_rail", "live_blog", "jsonld_only",
-                                     "credits_readalso", "no_date"}
+                                     "credits_readalso", "no_date", "wrong_container"}
 
 
 def test_a_page_without_any_date_gets_none_not_a_year_from_its_text():
@@ -86,3 +86,12 @@ def test_a_structured_body_is_also_the_stored_html():
     draft = extract_article(page.html, page.url).draft
     assert draft.html.count("<p>") == len(draft.text.splitlines()) == 5
     assert "JavaScript" not in draft.html and "програму \"Зимова підтримка\"" in draft.html
+
+
+def test_a_wrong_container_from_fast_mode_sends_the_page_through_the_full_cascade():
+    """The failure class of issue 13 (a Politico article stored as 784 of 5,700 characters):
+    a promotion box marked "article-body" before the article is what fast mode takes."""
+    page = next(p for p in OWN if p.name == "wrong_container")
+    draft = extract_article(page.html, page.url).draft
+    assert draft.extraction_path == ExtractionPath.FULL
+    assert "передплату" not in draft.text and draft.text.splitlines() == page.body.splitlines()
