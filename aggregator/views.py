@@ -201,6 +201,7 @@ class StoryMember:
     match: PlacementKind | None
     match_score: float | None
     is_primary: bool
+    date_precision: str | None = None  # DatePrecision of published_at
 
 
 @dataclass(frozen=True)

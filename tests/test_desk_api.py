@@ -44,6 +44,7 @@ def test_stories_list_filters_search_and_pages(bed):
     # one story for the uk original, its ru edition and the other outlet's rewrite
     assert {c["url"] for c in energy["copies"]} == {facts.uk_url, facts.ru_url, facts.korr_url}
     assert energy["primary"]["url"] == facts.uk_url and energy["primary"]["title"] == NEW_TITLE
+    assert energy["primary"]["date_precision"] == "second"  # the page's meta gives a time
     assert energy["outlets"] == 3 and set(energy["languages"]) == {"uk", "ru"}
     assert energy["screenshot"]["sha256"] and energy["last_changed_at"] >= energy["first_seen_at"]
     assert {c["match"] for c in energy["copies"]} >= {"near"}
@@ -113,6 +114,8 @@ def test_article_has_the_export_record_and_revisions_with_diffs(bed):
     energy = _energy(web, facts)
     article = web.json(f"/api/v1/articles/{energy['primary']['id']}")
     assert article["url"] == facts.uk_url and article["revisions"] == 2
+    assert (article["date_source"], article["date_precision"]) == ("page", "second")
+    assert article["extraction_path"] and article["language_confidence"] > 0.9
     history = article["revision_history"]
     assert [h["number"] for h in history] == [1, 2]
     assert history[1]["title"] == NEW_TITLE

@@ -116,7 +116,8 @@ def _members(session: Session, story_ids: list[int],
     rows = session.execute(
         select(Article.id, Article.story_id, Source.name, Source.title, Article.url,
                Article.canonical_url, Article.title, Article.language, Article.published_at,
-               Article.first_seen_at, Article.match_kind, Article.match_score)
+               Article.first_seen_at, Article.match_kind, Article.match_score,
+               Article.date_precision)
         .join(Source, Source.id == Article.source_id)
         .where(Article.story_id.in_(story_ids)).order_by(Article.first_seen_at, Article.id)
     )
@@ -124,7 +125,7 @@ def _members(session: Session, story_ids: list[int],
         out[r.story_id].append(StoryMember(
             r.id, r.story_id, r.name, r.title, r.url, r.canonical_url, r[6], r.language,
             r.published_at, r.first_seen_at, r.match_kind, r.match_score,
-            primaries.get(r.story_id) == r.id))
+            primaries.get(r.story_id) == r.id, r.date_precision))
     for members in out.values():
         members.sort(key=lambda m: not m.is_primary)  # stable: primary first, then by time
     return out

@@ -30,7 +30,8 @@ def shot(ref: ShotRef | None) -> dict[str, Any] | None:
 def member(m: StoryMember) -> dict[str, Any]:
     return {"id": m.id, "title": m.title, "source": m.source, "source_title": m.source_title,
             "url": m.url, "canonical_url": m.canonical_url, "language": m.language,
-            "published_at": _iso(m.published_at), "first_seen_at": _iso(m.first_seen_at),
+            "published_at": _iso(m.published_at), "date_precision": m.date_precision,
+            "first_seen_at": _iso(m.first_seen_at),
             "match": m.match, "match_score": m.match_score, "is_primary": m.is_primary,
             "api_url": f"{API}/articles/{m.id}"}
 
