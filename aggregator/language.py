@@ -4,7 +4,6 @@ the model confuses on short or mixed texts."""
 
 from __future__ import annotations
 
-import multiprocessing
 from functools import lru_cache
 
 _UK_ONLY = set("іїєґІЇЄҐ")
@@ -13,7 +12,6 @@ SAMPLE = 5000  # characters the letter rule looks at
 MODEL_SAMPLE = 2000  # characters the model looks at: a clear answer, cheap on long articles
 MIN_CHARS = 40  # below this a detector's answer is noise
 MIN_CONFIDENCE = 0.5  # below this the model's answer is not kept
-WORKER = "aggregator-extract"  # the extraction workers' process name (aggregator/workers.py)
 
 
 def guess_language(text: str) -> str | None:
@@ -52,6 +50,7 @@ def detect(text: str) -> tuple[str | None, float | None]:
     return code, round(float(probability), 4)
 
 
-if multiprocessing.current_process().name == WORKER:
-    _identifier()  # loading the model takes about a second: while the worker starts, not on
-    # its first page (where it would count against the page's time limit)
+def preload() -> None:
+    """Load the model now (about a second): an extraction worker does it while starting, not
+    on its first page, where it would count against that page's time limit."""
+    _identifier()
