@@ -38,7 +38,7 @@ class Collector:
         self.settings = settings
         self.db = db or Database(settings.effective_database_url)
         require_current(self.db.engine)
-        self.ledger = CrawlLedger(self.db, settings.max_entry_attempts)
+        self.ledger = CrawlLedger(self.db, settings.max_entry_attempts, settings.node_name)
         self.ingestor = Ingestor(self.db, WarcArchive(settings.data_dir / "warc"),
                                  screenshots=settings.screenshots.enabled)
         self.pool = ExtractionPool(settings.workers, settings.extract_timeout)

@@ -1,0 +1,111 @@
+"""Nodes and host leases in the database: heartbeats, claims, renewals, hand-backs.
+
+A claim takes free or expired rows with `FOR UPDATE SKIP LOCKED`, so nodes claiming at the
+same moment never take the same host and never wait for each other. Times come from the
+database's clock (`now()` on PostgreSQL), so nodes on machines with skewed clocks still agree
+on when a lease ran out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from aggregator.db.models import HostLease, Node
+from aggregator.leases import Lease
+
+
+def db_now(session: Session) -> datetime:
+    """The database's clock (SQLite has one node only: the process clock will do)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.scalar(select(func.now())).astimezone(timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def _insert(session: Session, model):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def heartbeat(session: Session, name: str, hostname: str, pid: int, http: str | None,
+              now: datetime) -> None:
+    """Say this node is alive (the first heartbeat creates its row)."""
+    values = {"hostname": hostname, "pid": pid, "http": http, "heartbeat_at": now}
+    statement = _insert(session, Node).values(name=name, started_at=now, **values)
+    session.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
+
+
+def heartbeats(session: Session) -> dict[str, datetime]:
+    return dict(session.execute(select(Node.name, Node.heartbeat_at)).all())
+
+
+def add_hosts(session: Session, hosts: set[str]) -> None:
+    """A lease row for every configured host, free until claimed."""
+    if hosts:
+        statement = _insert(session, HostLease).values([{"host": h} for h in sorted(hosts)])
+        session.execute(statement.on_conflict_do_nothing(index_elements=["host"]))
+
+
+def leases(session: Session) -> list[Lease]:
+    return [Lease(r.host, r.node, r.expires_at) for r in session.scalars(select(HostLease))]
+
+
+def renew(session: Session, node: str, now: datetime, ttl: float) -> dict[str, datetime]:
+    """Push this node's leases out by `ttl`; returns what it still holds, until when (a lease
+    another node took after it ran out is not among them)."""
+    until = now + timedelta(seconds=ttl)
+    held = session.scalars(update(HostLease).where(HostLease.node == node)
+                           .values(expires_at=until).returning(HostLease.host)).all()
+    return {host: until for host in held}
+
+
+def claim(session: Session, node: str, hosts: set[str], count: int, now: datetime,
+          ttl: float, steal: bool = False) -> list[str]:
+    """Take up to `count` of `hosts` that are free or whose lease ran out (`steal`: any,
+    for the only node of an SQLite database); rows another node is claiming are skipped."""
+    if count <= 0 or not hosts:
+        return []
+    free = or_(HostLease.node.is_(None), HostLease.expires_at.is_(None),
+               HostLease.expires_at <= now)
+    query = (select(HostLease).where(HostLease.host.in_(sorted(hosts)))
+             .where(HostLease.node.is_distinct_from(node))
+             .order_by(HostLease.host).limit(count).with_for_update(skip_locked=True))
+    if not steal:
+        query = query.where(free)
+    rows = session.scalars(query).all()
+    for row in rows:
+        row.node, row.acquired_at = node, now
+        row.expires_at = now + timedelta(seconds=ttl)
+    return [row.host for row in rows]
+
+
+def release(session: Session, node: str, hosts: list[str] | None = None) -> None:
+    """Hand leases back at once (all of this node's when `hosts` is None)."""
+    query = update(HostLease).where(HostLease.node == node)
+    if hosts is not None:
+        query = query.where(HostLease.host.in_(hosts))
+    session.execute(query.values(node=None, expires_at=None, acquired_at=None))
+
+
+def leave(session: Session, node: str) -> None:
+    """A graceful stop: every lease back, and the node's row gone."""
+    release(session, node)
+    session.execute(delete(Node).where(Node.name == node))
+
+
+def forget_nodes(session: Session, before: datetime, keep: str) -> None:
+    """Rows of nodes silent since `before` (killed long ago), and for SQLite every other
+    node's (it has only one)."""
+    session.execute(delete(Node).where(Node.name != keep, Node.heartbeat_at < before))
+
+
+def nodes(session: Session) -> list[Node]:
+    """For `aggregator nodes`: plain rows, detached by the caller's session end."""
+    return list(session.scalars(select(Node).order_by(Node.name)))
+
+
+def host_leases(session: Session) -> list[HostLease]:
+    return list(session.scalars(select(HostLease).order_by(HostLease.host)))

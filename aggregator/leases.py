@@ -1,0 +1,67 @@
+"""Work division between nodes as pure functions: which host a source belongs to, each live
+node's fair share of hosts, and what one node claims or hands back on a heartbeat.
+
+A lease covers a whole host (every source whose URL is on it), not one source: Scrapy's
+per-host slot then sees every request to that host, so `per_host_concurrency` and
+`download_delay` hold for the cluster as they do for one node, never multiplied by the
+node count. No I/O and no clock here (aggregator/node.py does the asking and the writing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A row of `host_leases` as the decision needs it."""
+
+    host: str
+    node: str | None
+    expires_at: datetime | None
+
+    def held_by(self, node: str, now: datetime) -> bool:
+        return self.node == node and self.expires_at is not None and self.expires_at > now
+
+
+@dataclass(frozen=True)
+class Moves:
+    """One heartbeat's decision: how many free hosts to claim, which held ones to hand back."""
+
+    claim: int
+    release: tuple[str, ...]
+
+
+def lease_host(url: str) -> str:
+    """The host a source's crawls are leased by: its URL's host name, as Scrapy keys its
+    per-host slots (the port is not part of it)."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+def fair_share(me: str, live: Iterable[str], hosts: int) -> int:
+    """Hosts this node should hold: an equal share, the remainder going to the first names,
+    so the shares of all live nodes add up to exactly the hosts there are."""
+    names = sorted(set(live) | {me})
+    base, extra = divmod(hosts, len(names))
+    return base + (1 if names.index(me) < extra else 0)
+
+
+def rebalance(me: str, live: Iterable[str], leases: list[Lease], hosts: set[str],
+              busy: set[str], now: datetime) -> Moves:
+    """Hand back hosts no longer configured and any above the fair share (idle ones only: a
+    crawl in flight finishes first), or ask for as many free hosts as the share lacks."""
+    mine = sorted(lease.host for lease in leases if lease.held_by(me, now))
+    gone = [host for host in mine if host not in hosts]
+    kept = [host for host in mine if host in hosts]
+    share = fair_share(me, live, len(hosts))
+    surplus = max(0, len(kept) - share)
+    idle = [host for host in reversed(kept) if host not in busy][:surplus]
+    return Moves(max(0, share - len(kept)), tuple(gone + idle))
+
+
+def live_nodes(heartbeats: dict[str, datetime], now: datetime, ttl: float) -> list[str]:
+    """Nodes whose last heartbeat is younger than a lease: the ones sharing the work."""
+    return sorted(name for name, at in heartbeats.items() if (now - at).total_seconds() < ttl)
