@@ -125,7 +125,8 @@ class Daemon:
 
         return health.listen(self.settings.http_host, self.settings.http_port,
                           lambda: self.scheduler.is_running, collector.db.ping,
-                          collector.outage.snapshot, self._node_facts)
+                          collector.outage.snapshot, self._node_facts,
+                          None if self.node.exclusive else self.node.name)
 
     def _node_facts(self) -> dict:
         """The node's part of /healthz: its name and the hosts it holds, until when."""

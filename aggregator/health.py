@@ -69,13 +69,14 @@ class Metrics(resource.Resource):
 
 def listen(host: str, port: int, scheduler_running: Callable[[], bool],
            db_ping: Callable[[], bool], outage: Callable[[], dict | None] = lambda: None,
-           node: Callable[[], dict | None] = lambda: None):
-    """Start serving; returns the listening port (call `.stopListening()` to close)."""
+           node: Callable[[], dict | None] = lambda: None, label: str | None = None):
+    """Start serving; returns the listening port (call `.stopListening()` to close).
+    `label`: the node name every metric carries (one of several nodes)."""
     from twisted.internet import reactor
 
     root = resource.Resource()
     root.putChild(b"healthz", Health(scheduler_running, db_ping, outage, node))
-    root.putChild(b"metrics", Metrics((node() or {}).get("name")))
+    root.putChild(b"metrics", Metrics(label))
     site = server.Site(root)
     site.noisy = False
     listening = reactor.listenTCP(port, site, interface=host)

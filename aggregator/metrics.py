@@ -35,6 +35,10 @@ STAGE_SECONDS = Histogram("aggregator_stage_seconds",
                           ["stage"], registry=REGISTRY,
                           buckets=tuple(round(0.0005 * 1.25 ** n, 6) for n in range(47)))
 CRAWLS_RUNNING = Gauge("aggregator_crawls_running", "Crawls in progress.", registry=REGISTRY)
+LOCK_WAIT = Counter("aggregator_lock_wait_seconds_total",
+                    "Seconds spent waiting for cluster locks: placement (advisory locks on an "
+                    "article's keys) and lease (heartbeats' lease transactions).", ["lock"],
+                    registry=REGISTRY)
 HOSTS_LEASED = Gauge("aggregator_hosts_leased", "Hosts whose sources this node crawls.",
                      registry=REGISTRY)
 SOURCE_FAILURES = Gauge("aggregator_source_consecutive_failures",

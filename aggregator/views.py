@@ -165,6 +165,18 @@ class SourceStatus:
     baseline: Outcomes = Outcomes()  # of the two weeks before
 
 
+@dataclass(frozen=True)
+class NodeView:
+    """One line of `aggregator nodes`."""
+
+    name: str
+    hostname: str
+    pid: int
+    http: str | None
+    started_at: datetime
+    heartbeat_at: datetime
+
+
 # --- The desk (aggregator web): stories, provenance chains, the change stream -------------
 
 

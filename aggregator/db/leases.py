@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.db.models import HostLease, Node
 from aggregator.leases import Lease
+from aggregator.views import NodeView
 
 
 def db_now(session: Session) -> datetime:
@@ -102,10 +103,7 @@ def forget_nodes(session: Session, before: datetime, keep: str) -> None:
     session.execute(delete(Node).where(Node.name != keep, Node.heartbeat_at < before))
 
 
-def nodes(session: Session) -> list[Node]:
-    """For `aggregator nodes`: plain rows, detached by the caller's session end."""
-    return list(session.scalars(select(Node).order_by(Node.name)))
-
-
-def host_leases(session: Session) -> list[HostLease]:
-    return list(session.scalars(select(HostLease).order_by(HostLease.host)))
+def nodes(session: Session) -> list[NodeView]:
+    """For `aggregator nodes`: every node row, by name."""
+    return [NodeView(n.name, n.hostname, n.pid, n.http, n.started_at, n.heartbeat_at)
+            for n in session.scalars(select(Node).order_by(Node.name))]
