@@ -1,0 +1,181 @@
+"""Several daemons on one PostgreSQL, as real processes against loopback sites on six hosts
+(127.0.0.1-6): work divided by host leases, a node joining, a node killed mid-crawl, and
+near-duplicates arriving on several nodes at once."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import time
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from aggregator.db.models import Article, Crawl, FeedEntry, HostLease, Source
+from tests.helpers import Daemon, descendants, free_port, get, still_running
+from tests.httpsite import Site
+from tests.newssite import Story, article_page, rss
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+
+HOSTS = [f"127.0.0.{i}" for i in range(1, 7)]
+PER_HOST = 5  # sources per host: 30 in all
+WORDS = ("місто рада уряд закон війна фронт енергія світло газ ціна податок бюджет школа "
+         "лікарня міст дорога поїзд вокзал порт зерно експорт банк гривня курс суд прокурор "
+         "депутат вибори область громада село річка дніпро море погода зима весна літо осінь "
+         "вчитель лікар інженер солдат волонтер допомога ремонт будинок квартира тепло вода "
+         "мережа зв'язок інтернет новини видання редакція читач заява рішення план проєкт").split()
+
+
+def text(seed: str, paragraphs: int = 5) -> list[str]:
+    """Paragraphs of words drawn by `seed`: different seeds share almost no 4-word shingles."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + "."
+            for _ in range(paragraphs)]
+
+
+def story(slug: str, paragraphs: list[str]) -> Story:
+    return Story(slug=slug, title=f"Новина {slug}", paragraphs=paragraphs,
+                 published=datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc))
+
+
+class Sites:
+    """Six hosts, five sources each; every source's feed lists its articles (slow pages)."""
+
+    def __init__(self):
+        self.sites = [Site(host).__enter__() for host in HOSTS]
+        self.items: dict[str, list[tuple[Story, str]]] = {}
+
+    def name(self, h: int, s: int) -> str:
+        return f"h{h}s{s}"
+
+    def publish(self, h: int, s: int, slugs: list[str], near: bool = False) -> None:
+        site, name = self.sites[h], self.name(h, s)
+        for slug in slugs:
+            paragraphs = text(slug)
+            if near:  # one story told by every host: a lead of its own, the rest shared
+                paragraphs = [f"{HOSTS[h]} повідомляє: {' '.join(text(name, 1))}",
+                              *text("shared-story")]
+            path = f"/{name}/{slug}.html"
+            url = site.add(path, article_page(story(slug, paragraphs), site.url(path)),
+                           delay=0.3)
+            self.items.setdefault(name, []).append((story(slug, paragraphs), url))
+        site.add(f"/{name}/rss.xml", rss(self.items[name]))
+
+    def feed(self, h: int, s: int) -> str:
+        return self.sites[h].url(f"/{self.name(h, s)}/rss.xml")
+
+    def close(self) -> None:
+        for site in self.sites:
+            site.__exit__(None, None, None)
+
+
+@pytest.fixture
+def sites():
+    running = Sites()
+    yield running
+    running.close()
+
+
+def test_three_nodes_share_hosts_take_over_and_store_everything_once(sites, workspace):
+    workspace.settings(per_host_concurrency=2, first_run_spread=0, reload_poll=0,
+                       max_concurrent_crawls=4, retries=0, screenshots={"enabled": False},
+                       node={"lease_ttl": 4, "heartbeat": 1})
+    for h in range(len(HOSTS)):
+        for s in range(PER_HOST):
+            sites.publish(h, s, [f"h{h}s{s}a{i}" for i in range(2)])
+            workspace.source(sites.name(h, s), sites.feed(h, s), allowed_domains=[HOSTS[h]],
+                             schedule={"every": "3s", "min": "3s", "max": "3s"})
+    engine = create_engine(workspace.db_url)
+
+    def scalar(query):
+        with engine.connect() as conn:
+            return conn.scalar(query)
+
+    def held(node: str) -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.scalars(select(HostLease.host).where(
+                HostLease.node == node, HostLease.expires_at > func.now())))
+
+    stored = select(func.count()).select_from(Article)
+    ports = {n: free_port() for n in ("n1", "n2", "n3")}
+
+    def start(name: str) -> Daemon:
+        return Daemon(workspace, log_name=name, AGGREGATOR_NODE__NAME=name,
+                      AGGREGATOR_HTTP_PORT=str(ports[name]))
+
+    nodes = {"n1": start("n1"), "n2": start("n2")}
+    try:
+        first = nodes["n1"]
+        first.wait_for(lambda: len(held("n1") | held("n2")) == 6, what="every host leased")
+        first.wait_for(lambda: scalar(stored) >= 10, what="first articles stored")
+
+        # A node joining takes its fair share (hosts are handed back between crawls).
+        nodes["n3"] = start("n3")
+        first.wait_for(lambda: len(held("n3")) == 2, timeout=60, what="n3's fair share")
+        first.wait_for(lambda: scalar(select(func.count()).select_from(Crawl)
+                                      .where(Crawl.node == "n3", Crawl.finished_at.is_not(None))),
+                       what="a crawl by the joined node")
+        status, body = get(f"http://127.0.0.1:{ports['n3']}/healthz")
+        assert status == 200 and json.loads(body)["node"]["name"] == "n3"
+        status, body = get(f"http://127.0.0.1:{ports['n3']}/metrics")
+        assert 'aggregator_hosts_leased{node="n3"}' in body
+
+        # A second wave, with one story told on all six hosts at once; kill -9 a node in it.
+        for h in range(len(HOSTS)):
+            for s in range(PER_HOST):
+                sites.publish(h, s, [f"h{h}s{s}b{i}" for i in range(3)])
+            sites.publish(h, 0, [f"h{h}near"], near=True)
+        victim = nodes["n2"]
+        running = (select(func.count()).select_from(Crawl)
+                   .where(Crawl.node == "n2", Crawl.finished_at.is_(None)))
+        victim_hosts = first.wait_for(
+            lambda: held("n2") if scalar(running) and scalar(stored) > 70 else None,
+            what="n2 crawling the second wave")
+        below = descendants(victim.proc.pid)
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.proc.wait(10)
+        killed_at = datetime.now(timezone.utc)
+        deadline = time.monotonic() + 15
+        while still_running(below) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert below and not still_running(below), f"processes of the killed node: {below}"
+
+        expected = 6 * PER_HOST * 5 + 6
+        first.wait_for(lambda: not (victim_hosts - held("n1") - held("n3")), timeout=60,
+                       what="n2's hosts taken over")
+        first.wait_for(lambda: scalar(stored) == expected, timeout=90,
+                       what="every article stored")
+        for name in ("n1", "n3"):
+            assert nodes[name].stop() == 0, nodes[name].output()
+        assert not held("n1") and not held("n3"), "a graceful stop hands its leases back"
+    finally:
+        for daemon in nodes.values():
+            daemon.close()
+
+    with engine.connect() as conn:
+        urls = list(conn.scalars(select(Article.url)))
+        near_stories = set(conn.scalars(select(Article.story_id)
+                                        .where(Article.url.like("%near.html"))))
+        pending = list(conn.scalars(select(FeedEntry.link)
+                                    .where(FeedEntry.status == "pending")))
+        crawls = conn.execute(select(Source.name, Crawl.node, Crawl.started_at,
+                                     Crawl.finished_at)
+                              .join(Source, Source.id == Crawl.source_id)).all()
+    engine.dispose()
+    assert len(urls) == len(set(urls)) == expected, "every article stored exactly once"
+    assert len(near_stories) == 1, f"one story told on six hosts: {near_stories}"
+    served = {site.url(h.path) for site in sites.sites for h in site.hits
+              if h.path.endswith(".html") and h.status == 200}
+    assert served <= set(urls) | set(pending), "a fetched page is stored or still pending"
+    for site in sites.sites:
+        assert site.max_in_flight <= 2, f"{site.host}: {site.max_in_flight} requests at once"
+    by_source: dict[str, list] = {}
+    for name, node, started, finished in crawls:
+        by_source.setdefault(name, []).append((started, finished or killed_at, node))
+    for name, runs in by_source.items():
+        runs.sort()
+        for (_, end, node), (start, _, other) in zip(runs, runs[1:]):
+            assert node == other or start >= end, f"{name}: {node} and {other} overlap"
