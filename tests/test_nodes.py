@@ -18,7 +18,7 @@ from tests.helpers import Daemon, descendants, free_port, get, still_running
 from tests.httpsite import Site
 from tests.newssite import Story, article_page, rss
 
-pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+POSTGRES = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
 HOSTS = [f"127.0.0.{i}" for i in range(1, 7)]
 PER_HOST = 5  # sources per host: 30 in all
@@ -79,6 +79,7 @@ def sites():
     running.close()
 
 
+@POSTGRES
 def test_three_nodes_share_hosts_take_over_and_store_everything_once(sites, workspace):
     workspace.settings(per_host_concurrency=2, first_run_spread=0, reload_poll=0,
                        max_concurrent_crawls=4, retries=0, screenshots={"enabled": False},
@@ -179,3 +180,71 @@ def test_three_nodes_share_hosts_take_over_and_store_everything_once(sites, work
         runs.sort()
         for (_, end, node), (start, _, other) in zip(runs, runs[1:]):
             assert node == other or start >= end, f"{name}: {node} and {other} overlap"
+
+
+def _near_writer(db_url: str, name: str, barrier, pairs: int) -> None:
+    """Store one copy of each story, each at the same moment as the other writer's copy."""
+    from aggregator.db.engine import Database
+    from aggregator.ingest import Arrival, Ingestor
+    from aggregator.ledger import CrawlLedger
+    from aggregator.records import ArticleDraft, FetchRecord
+    from aggregator.sources import Source as SourceConfig
+
+    db = Database(db_url)
+    ingestor = Ingestor(db, screenshots=False)
+    source = SourceConfig(name=name, title=name, kind="feed", url=f"http://{name}.test/rss",
+                          language="uk", allowed_domains=[f"{name}.test"],
+                          allow_private_addresses=True)
+    source_id = CrawlLedger(db).register(source)
+    for k in range(pairs):
+        url = f"http://{name}.test/story-{k}.html"
+        body = "\n".join([f"{name} повідомляє: {' '.join(text(name + str(k), 1))}",
+                          *text(f"story-{k}")])
+        fetch = FetchRecord(url=url, final_url=url, status=200,
+                            fetched_at=datetime.now(timezone.utc), size=1, sha256="0" * 64,
+                            kind="page")
+        draft = ArticleDraft(url=url, text=body, title=f"story {k}", language="uk")
+        barrier.wait()
+        ingestor.store_articles([Arrival(source, source_id, [], None, fetch, draft)])
+    db.dispose()
+
+
+@POSTGRES
+def test_near_duplicates_stored_on_two_nodes_at_once_end_in_one_story(db_url):
+    import multiprocessing
+
+    pairs = 15
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(2)
+    writers = [spawn.Process(target=_near_writer, args=(db_url, name, barrier, pairs))
+               for name in ("east", "west")]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+        assert writer.exitcode == 0
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Article.url, Article.story_id)).all()
+    engine.dispose()
+    stories: dict[str, set[int]] = {}
+    for url, story_id in rows:
+        stories.setdefault(url.rsplit("/", 1)[1], set()).add(story_id)
+    assert len(rows) == 2 * pairs
+    split = {k: v for k, v in stories.items() if len(v) > 1}
+    assert not split, f"copies placed at the same moment on two nodes in two stories: {split}"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_second_daemon_on_one_sqlite_file_refuses_to_start(workspace):
+    workspace.settings(http_port=0, reload_poll=0, screenshots={"enabled": False})
+    first = Daemon(workspace)
+    try:
+        first.wait_for(lambda: "started with" in first.output(), what="the first daemon")
+        second = workspace.run("run", check=False, timeout=60)
+        assert second.returncode == 2, second.stderr
+        assert "SQLite is single-node" in second.stderr
+        assert first.proc.poll() is None
+        assert first.stop() == 0
+    finally:
+        first.close()
