@@ -22,6 +22,7 @@ class Lease:
     host: str
     node: str | None
     expires_at: datetime | None
+    wanted_by: str | None = None  # a manual crawl or backfill asking for it (a live ask)
 
     def held_by(self, node: str, now: datetime) -> bool:
         return self.node == node and self.expires_at is not None and self.expires_at > now
@@ -51,15 +52,18 @@ def fair_share(me: str, live: Iterable[str], hosts: int) -> int:
 
 def rebalance(me: str, live: Iterable[str], leases: list[Lease], hosts: set[str],
               busy: set[str], now: datetime) -> Moves:
-    """Hand back hosts no longer configured and any above the fair share (idle ones only: a
-    crawl in flight finishes first), or ask for as many free hosts as the share lacks."""
+    """Hand back hosts no longer configured, and (idle ones only: a crawl in flight finishes
+    first) hosts a manual crawl or backfill asks for and any above the fair share of the
+    rest; or ask for as many free hosts as the share lacks."""
+    wanted = {lease.host for lease in leases if lease.wanted_by not in (None, me)}
     mine = sorted(lease.host for lease in leases if lease.held_by(me, now))
     gone = [host for host in mine if host not in hosts]
-    kept = [host for host in mine if host in hosts]
-    share = fair_share(me, live, len(hosts))
+    asked = [host for host in mine if host in hosts and host in wanted and host not in busy]
+    kept = [host for host in mine if host in hosts and host not in wanted]
+    share = fair_share(me, live, len(hosts - wanted))
     surplus = max(0, len(kept) - share)
     idle = [host for host in reversed(kept) if host not in busy][:surplus]
-    return Moves(max(0, share - len(kept)), tuple(gone + idle))
+    return Moves(max(0, share - len(kept)), tuple(gone + asked + idle))
 
 
 def live_nodes(heartbeats: dict[str, datetime], now: datetime, ttl: float) -> list[str]:

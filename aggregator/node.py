@@ -110,7 +110,7 @@ class NodeKeeper:
             else:
                 lease_rows.forget_nodes(session, now - FORGET_AFTER, self.name)
                 live = leases.live_nodes(lease_rows.heartbeats(session), now, self.ttl)
-            cluster = Cluster(now, live, lease_rows.leases(session), held)
+            cluster = Cluster(now, live, lease_rows.leases(session, now, self.ttl), held)
         self._skew = now - datetime.now(timezone.utc)
         lost = set(self.held) - set(held)
         if lost:
@@ -157,3 +157,73 @@ class NodeKeeper:
         if self._name_lock is not None:
             self._name_lock.close()
         log.info("node %s left: leases handed back", self.name)
+
+
+class Visitor:
+    """A manual crawl or backfill (`aggregator crawl`, `backfill`) on PostgreSQL: it asks for
+    its sources' hosts, the daemons holding them hand them over between crawls, and it
+    crawls a host only while it holds the lease, so a host's budget is never doubled by a
+    crawl started by hand. It takes no share of the daemons' work."""
+
+    def __init__(self, settings: Settings, db: Database, name: str):
+        self.name = name
+        self.ttl, self.every = settings.node.lease_ttl, settings.node.heartbeat
+        self.db = db
+        self.needed: dict[str, int] = {}  # host -> sources still to crawl there
+        self.asking: set[str] = set()  # hosts a crawl waits for or runs on
+        self.held: set[str] = set()
+
+    def plan(self, hosts: list[str]) -> None:
+        for host in hosts:
+            self.needed[host] = self.needed.get(host, 0) + 1
+
+    def _tick(self, want: str | None = None) -> bool:
+        """Renew what is held, refresh the asks, claim `want` if free; True when held."""
+        with self.db.session() as session:
+            now = lease_rows.db_now(session)
+            lease_rows.add_hosts(session, set(self.needed))
+            self.held = set(lease_rows.renew(session, self.name, now, self.ttl))
+            lease_rows.ask(session, self.name, self.asking, now, self.ttl)
+            if want is not None and want not in self.held:
+                self.held |= set(lease_rows.claim(session, self.name, {want}, 1, now,
+                                                  self.ttl))
+        return want in self.held
+
+    async def acquire(self, host: str) -> None:
+        """Wait until this crawl holds `host` (its holder hands it over between crawls)."""
+        import asyncio
+
+        started = asyncio.get_running_loop().time()
+        self.asking.add(host)
+        while not await asyncio.to_thread(self._tick, host):
+            await asyncio.sleep(min(1.0, self.every))
+        waited = asyncio.get_running_loop().time() - started
+        if waited > 1:
+            log.info("waited %.0fs for the lease of %s", waited, host)
+
+    async def keep(self) -> None:
+        """Renew leases and asks every heartbeat, for as long as the crawl runs."""
+        import asyncio
+
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await asyncio.to_thread(self._tick)
+            except Exception:  # noqa: BLE001 - the next tick tries again
+                log.exception("cannot renew the crawl's leases")
+
+    def done(self, host: str) -> None:
+        """One source of `host` crawled; the host goes back when its last one is."""
+        self.needed[host] -= 1
+        if self.needed[host] <= 0:
+            del self.needed[host]
+            self.asking.discard(host)
+            with self.db.session() as session:
+                lease_rows.release(session, self.name, [host])
+                lease_rows.done_asking(session, self.name, [host])
+            self.held.discard(host)
+
+    def leave(self) -> None:
+        with self.db.session() as session:
+            lease_rows.release(session, self.name)
+            lease_rows.done_asking(session, self.name)

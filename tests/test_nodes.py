@@ -248,3 +248,33 @@ def test_a_second_daemon_on_one_sqlite_file_refuses_to_start(workspace):
         assert first.stop() == 0
     finally:
         first.close()
+
+
+@POSTGRES
+def test_a_crawl_by_hand_waits_for_the_host_and_never_doubles_its_budget(sites, workspace):
+    workspace.settings(per_host_concurrency=1, first_run_spread=0, reload_poll=0, retries=0,
+                       http_port=0, screenshots={"enabled": False},
+                       node={"lease_ttl": 4, "heartbeat": 1})
+    for s in range(3):
+        sites.publish(0, s, [f"h0s{s}a{i}" for i in range(4)])
+        workspace.source(sites.name(0, s), sites.feed(0, s), allowed_domains=[HOSTS[0]],
+                         schedule={"every": "2s", "min": "2s", "max": "2s"})
+    daemon = Daemon(workspace, log_name="n1", AGGREGATOR_NODE__NAME="n1")
+    try:
+        daemon.wait_for(lambda: daemon.crawls("h0s0"), what="the daemon crawling host 0")
+        sites.publish(0, 1, [f"h0s1b{i}" for i in range(4)])  # fresh pages for the manual run
+        done = workspace.run("crawl", "h0s1", timeout=120)
+        assert "h0s1" in done.stdout
+        daemon.wait_for(lambda: [c for c in daemon.crawls("h0s2") if c.node == "n1"
+                                 and c.started_at > daemon.crawls("h0s1")[-1].finished_at],
+                        what="the daemon taking the host back")
+        assert daemon.stop() == 0
+    finally:
+        daemon.close()
+    assert sites.sites[0].max_in_flight <= 1
+    runs = sorted((c.started_at, c.finished_at, c.node) for name in ("h0s0", "h0s1", "h0s2")
+                  for c in daemon.crawls(name))
+    manual = [r for r in runs if r[2] != "n1"]
+    assert manual and all(r[2].endswith("-crawl") for r in manual)
+    for start, end, _ in manual:  # no daemon crawl of the host while the manual one ran
+        assert not [r for r in runs if r[2] == "n1" and r[0] < end and r[1] > start]

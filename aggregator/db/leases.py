@@ -50,8 +50,36 @@ def add_hosts(session: Session, hosts: set[str]) -> None:
         session.execute(statement.on_conflict_do_nothing(index_elements=["host"]))
 
 
-def leases(session: Session) -> list[Lease]:
-    return [Lease(r.host, r.node, r.expires_at) for r in session.scalars(select(HostLease))]
+def leases(session: Session, now: datetime | None = None, ttl: float = 0) -> list[Lease]:
+    """Every lease; asks of manual crawls older than `ttl` at `now` are dead (not shown)."""
+    def ask(row: HostLease) -> str | None:
+        live = now is None or (row.wanted_at is not None
+                               and row.wanted_at > now - timedelta(seconds=ttl))
+        return row.wanted_by if live else None
+
+    return [Lease(r.host, r.node, r.expires_at, ask(r))
+            for r in session.scalars(select(HostLease))]
+
+
+def _unasked(node: str, now: datetime, ttl: float):
+    return or_(HostLease.wanted_by.is_(None), HostLease.wanted_by == node,
+               HostLease.wanted_at <= now - timedelta(seconds=ttl))
+
+
+def ask(session: Session, node: str, hosts: set[str], now: datetime, ttl: float) -> None:
+    """A manual crawl or backfill asks for hosts (renewed while it waits or crawls);
+    another live ask for a host is not overridden."""
+    if hosts:
+        session.execute(update(HostLease)
+                        .where(HostLease.host.in_(sorted(hosts)), _unasked(node, now, ttl))
+                        .values(wanted_by=node, wanted_at=now))
+
+
+def done_asking(session: Session, node: str, hosts: list[str] | None = None) -> None:
+    query = update(HostLease).where(HostLease.wanted_by == node)
+    if hosts is not None:
+        query = query.where(HostLease.host.in_(hosts))
+    session.execute(query.values(wanted_by=None, wanted_at=None))
 
 
 def renew(session: Session, node: str, now: datetime, ttl: float) -> dict[str, datetime]:
@@ -72,7 +100,7 @@ def claim(session: Session, node: str, hosts: set[str], count: int, now: datetim
     free = or_(HostLease.node.is_(None), HostLease.expires_at.is_(None),
                HostLease.expires_at <= now)
     query = (select(HostLease).where(HostLease.host.in_(sorted(hosts)))
-             .where(HostLease.node.is_distinct_from(node))
+             .where(HostLease.node.is_distinct_from(node), _unasked(node, now, ttl))
              .order_by(HostLease.host).limit(count).with_for_update(skip_locked=True))
     if not steal:
         query = query.where(free)
@@ -94,6 +122,7 @@ def release(session: Session, node: str, hosts: list[str] | None = None) -> None
 def leave(session: Session, node: str) -> None:
     """A graceful stop: every lease back, and the node's row gone."""
     release(session, node)
+    done_asking(session, node)
     session.execute(delete(Node).where(Node.name == node))
 
 

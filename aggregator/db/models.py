@@ -427,3 +427,5 @@ class HostLease(Base):
     node: Mapped[str | None] = mapped_column(String(100))  # NULL: free
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wanted_by: Mapped[str | None] = mapped_column(String(100))  # a manual crawl or backfill
+    wanted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its latest ask

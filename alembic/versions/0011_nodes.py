@@ -33,6 +33,8 @@ def upgrade() -> None:
     sa.Column('node', sa.String(length=100), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('acquired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('wanted_by', sa.String(length=100), nullable=True),
+    sa.Column('wanted_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('host', name=op.f('pk_host_leases'))
     )
     with op.batch_alter_table('host_leases', schema=None) as batch_op:
