@@ -140,6 +140,7 @@ class Daemon:
     async def _heartbeat(self) -> None:
         """Renew, rebalance, and schedule what the leases now say (aggregator/node.py)."""
         hosts = {lease_host(s.url) for s in self.sources.values() if s.enabled}
+        started = time.perf_counter()
         try:
             cluster = await asyncio.to_thread(self.node.read, hosts)
             busy = {lease_host(self.sources[n].url) for n in self.scheduler.running
@@ -148,6 +149,7 @@ class Daemon:
             await asyncio.to_thread(self.node.apply, cluster, hosts, moves)
         except Exception:  # noqa: BLE001 - the next heartbeat tries again; leases run out
             log.exception("heartbeat failed; leases run out unless the next one succeeds")
+        metrics.LOCK_WAIT.labels("lease").inc(time.perf_counter() - started)
         if self.scheduler.is_running and not self.scheduler.stopping:
             self.scheduler.sync(self._leased())
         metrics.HOSTS_LEASED.set(len(self.node.held))
