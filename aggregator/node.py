@@ -79,6 +79,7 @@ class NodeKeeper:
         self.db, self.http = db, http
         self.exclusive = db.engine.dialect.name == "sqlite"
         self.held: dict[str, datetime] = {}
+        self.draining: set[str] = set()  # held, but a manual crawl asks for them
         self._skew = timedelta(0)  # database clock minus ours
         self._name_lock = None if self.exclusive else self._lock_name()
 
@@ -122,6 +123,8 @@ class NodeKeeper:
         """On the event loop: hosts handed back stop being crawlable at once."""
         moves = leases.rebalance(self.name, cluster.live, cluster.leases, hosts, busy,
                                  cluster.now)
+        self.draining = {lease.host for lease in cluster.leases
+                         if lease.wanted_by not in (None, self.name)} & set(self.held)
         for host in moves.release:
             self.held.pop(host, None)
         return moves
@@ -146,6 +149,9 @@ class NodeKeeper:
         return taken
 
     def holds(self, host: str) -> bool:
+        """May a crawl of `host` start now: leased, not running out, not asked for."""
+        if host in self.draining:
+            return False
         until = self.held.get(host)
         return until is not None and until > datetime.now(timezone.utc) + self._skew
 

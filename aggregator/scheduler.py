@@ -113,9 +113,11 @@ class CrawlScheduler:
         source = self.sources.get(name)
         if source is None or name in self.running:
             return
-        if not self.gate(source):
-            log.warning("crawl skipped: this node no longer holds the lease of its host",
-                        extra={"source": name, "url": source.url})
+        if not self.gate(source):  # asked again after a heartbeat (or unscheduled by then)
+            log.info("crawl put off: this node's lease of its host is running out or asked "
+                     "for", extra={"source": name, "url": source.url})
+            if not self.stopping:
+                self._schedule(source, utcnow() + timedelta(seconds=self.settings.node.heartbeat))
             return
         self.running.add(name)
         try:
