@@ -145,6 +145,8 @@ class Daemon:
             cluster = await asyncio.to_thread(self.node.read, hosts)
             busy = {lease_host(self.sources[n].url) for n in self.scheduler.running
                     if n in self.sources}
+            if self.scheduler.stopping:  # renew for the crawls draining, take nothing new
+                return
             moves = self.node.decide(cluster, hosts, busy)
             await asyncio.to_thread(self.node.apply, cluster, hosts, moves)
         except Exception:  # noqa: BLE001 - the next heartbeat tries again; leases run out

@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import socket
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -82,6 +83,8 @@ class NodeKeeper:
         self.draining: set[str] = set()  # held, but a manual crawl asks for them
         self._skew = timedelta(0)  # database clock minus ours
         self._name_lock = None if self.exclusive else self._lock_name()
+        self._writing = threading.Lock()  # a heartbeat in its thread never outlives leave()
+        self.left = False
 
     def _lock_name(self):
         """A session advisory lock on the name, on a connection of its own: a second
@@ -99,7 +102,9 @@ class NodeKeeper:
 
     def read(self, hosts: set[str]) -> Cluster:
         """Heartbeat, renew, and read the cluster (one transaction, off the event loop)."""
-        with self.db.session() as session:
+        with self._writing, self.db.session() as session:
+            if self.left:
+                return Cluster(datetime.now(timezone.utc), [self.name], [], {})
             now = lease_rows.db_now(session)
             lease_rows.heartbeat(session, self.name, socket.gethostname(), os.getpid(),
                                  self.http, now)
@@ -133,7 +138,9 @@ class NodeKeeper:
         """Hand back and claim (one transaction, off the event loop); returns the claimed."""
         if not moves.release and not moves.claim:
             return []
-        with self.db.session() as session:
+        with self._writing, self.db.session() as session:
+            if self.left:
+                return []
             if moves.release:
                 lease_rows.release(session, self.name, list(moves.release))
             now = lease_rows.db_now(session)
@@ -157,8 +164,9 @@ class NodeKeeper:
 
     def leave(self) -> None:
         """Graceful stop: every lease back at once, so other nodes take over now."""
-        with self.db.session() as session:
+        with self._writing, self.db.session() as session:
             lease_rows.leave(session, self.name)
+            self.left = True
         self.held = {}
         if self._name_lock is not None:
             self._name_lock.close()

@@ -80,7 +80,8 @@ def sites():
 
 
 @POSTGRES
-def test_three_nodes_share_hosts_take_over_and_store_everything_once(sites, workspace):
+def test_three_nodes_share_hosts_take_over_and_store_everything_once(sites, workspace,
+                                                                   fault_report):
     workspace.settings(per_host_concurrency=2, first_run_spread=0, reload_poll=0,
                        max_concurrent_crawls=4, retries=0, screenshots={"enabled": False},
                        node={"lease_ttl": 4, "heartbeat": 1})
@@ -136,6 +137,7 @@ def test_three_nodes_share_hosts_take_over_and_store_everything_once(sites, work
             lambda: held("n2") if scalar(running) and scalar(stored) > 70 else None,
             what="n2 crawling the second wave")
         below = descendants(victim.proc.pid)
+        at_kill = scalar(stored)
         victim.proc.send_signal(signal.SIGKILL)
         victim.proc.wait(10)
         killed_at = datetime.now(timezone.utc)
@@ -171,6 +173,12 @@ def test_three_nodes_share_hosts_take_over_and_store_everything_once(sites, work
     served = {site.url(h.path) for site in sites.sites for h in site.hits
               if h.path.endswith(".html") and h.status == 200}
     assert served <= set(urls) | set(pending), "a fetched page is stored or still pending"
+    assert set(urls) <= served
+    fault_report["3 nodes: pages fetched / articles stored / entries pending"] = (
+        f"{len(served)} / {len(urls)} / {len(pending)}")
+    fault_report["3 nodes: articles stored when n2 was killed"] = f"{at_kill} of {expected}"
+    fault_report["3 nodes: most requests in flight per host"] = max(
+        site.max_in_flight for site in sites.sites)
     for site in sites.sites:
         assert site.max_in_flight <= 2, f"{site.host}: {site.max_in_flight} requests at once"
     by_source: dict[str, list] = {}
