@@ -71,6 +71,7 @@ class Daemon:
         self.node = NodeKeeper(self.settings, collector.db, http)
         self.scheduler = CrawlScheduler(self.settings, collector.db, self._crawl,
                                         gate=lambda s: self.node.holds(lease_host(s.url)))
+        seen = _snapshot(self.settings.sources_dir)  # what the watcher compares with
         self.load()
         await self._heartbeat()  # the first claims come before the first schedule
         self.scheduler.start(self._leased())
@@ -91,7 +92,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGINT, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, self.reload)
         if self.settings.reload_poll:
-            self._tasks.append(asyncio.create_task(self._watch()))
+            self._tasks.append(asyncio.create_task(self._watch(seen)))
         interval = systemd.watchdog_interval()
         if interval:
             self._tasks.append(asyncio.create_task(self._watchdog(interval)))
@@ -168,9 +169,10 @@ class Daemon:
         if self.shots is not None:
             self.shots.use_sources(self.sources.values())
 
-    async def _watch(self) -> None:
+    async def _watch(self, seen: dict[Path, tuple[int, int]]) -> None:
+        """Reload when files change (compared with the snapshot taken before the first load,
+        so a file written while the daemon starts is not missed)."""
         directory = self.settings.sources_dir
-        seen = _snapshot(directory)
         while True:
             await asyncio.sleep(self.settings.reload_poll)
             now = _snapshot(directory)

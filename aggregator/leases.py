@@ -27,6 +27,12 @@ class Lease:
     def held_by(self, node: str, now: datetime) -> bool:
         return self.node == node and self.expires_at is not None and self.expires_at > now
 
+    def orphaned(self, now: datetime, ttl: float) -> bool:
+        """Free for longer than a lease: no node whose share it is has claimed it (its
+        sources are configured on some nodes only), so any node that has them may."""
+        return (not self.wanted_by and self.expires_at is not None
+                and (now - self.expires_at).total_seconds() > ttl)
+
 
 @dataclass(frozen=True)
 class Moves:
@@ -51,10 +57,10 @@ def fair_share(me: str, live: Iterable[str], hosts: int) -> int:
 
 
 def rebalance(me: str, live: Iterable[str], leases: list[Lease], hosts: set[str],
-              busy: set[str], now: datetime) -> Moves:
+              busy: set[str], now: datetime, ttl: float = float("inf")) -> Moves:
     """Hand back hosts no longer configured, and (idle ones only: a crawl in flight finishes
     first) hosts a manual crawl or backfill asks for and any above the fair share of the
-    rest; or ask for as many free hosts as the share lacks."""
+    rest; or ask for as many free hosts as the share lacks, and for every orphaned one."""
     wanted = {lease.host for lease in leases if lease.wanted_by not in (None, me)}
     mine = sorted(lease.host for lease in leases if lease.held_by(me, now))
     gone = [host for host in mine if host not in hosts]
@@ -63,9 +69,26 @@ def rebalance(me: str, live: Iterable[str], leases: list[Lease], hosts: set[str]
     share = fair_share(me, live, len(hosts - wanted))
     surplus = max(0, len(kept) - share)
     idle = [host for host in reversed(kept) if host not in busy][:surplus]
-    return Moves(max(0, share - len(kept)), tuple(gone + asked + idle))
+    orphans = sum(1 for lease in leases if lease.host in hosts and lease.orphaned(now, ttl))
+    if orphans or not _short(me, live, leases, len(hosts - wanted), now):
+        idle = []  # surplus goes back only to a node short of its share
+    return Moves(max(0, share - len(kept)) + orphans, tuple(gone + asked + idle))
 
 
-def live_nodes(heartbeats: dict[str, datetime], now: datetime, ttl: float) -> list[str]:
-    """Nodes whose last heartbeat is younger than a lease: the ones sharing the work."""
-    return sorted(name for name, at in heartbeats.items() if (now - at).total_seconds() < ttl)
+def _short(me: str, live: Iterable[str], leases: list[Lease], hosts: int,
+           now: datetime) -> bool:
+    """Does another live node hold fewer hosts than its share?"""
+    names = set(live) | {me}
+    held = {name: 0 for name in names}
+    for lease in leases:
+        if lease.node in held and lease.held_by(lease.node, now):
+            held[lease.node] += 1
+    return any(held[n] < fair_share(n, names, hosts) for n in names if n != me)
+
+
+def live_nodes(heartbeats: dict[str, tuple[datetime, int]], now: datetime,
+               ttl: float) -> list[str]:
+    """Nodes sharing the work: heard from within a lease, with hosts configured (a node
+    started with no sources would take a share it cannot crawl)."""
+    return sorted(name for name, (at, hosts) in heartbeats.items()
+                  if (now - at).total_seconds() < ttl and hosts)

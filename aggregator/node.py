@@ -107,8 +107,8 @@ class NodeKeeper:
                 return Cluster(datetime.now(timezone.utc), [self.name], [], {})
             now = lease_rows.db_now(session)
             lease_rows.heartbeat(session, self.name, socket.gethostname(), os.getpid(),
-                                 self.http, now)
-            lease_rows.add_hosts(session, hosts)
+                                 self.http, len(hosts), now)
+            lease_rows.add_hosts(session, hosts, now)
             held = lease_rows.renew(session, self.name, now, self.ttl)
             if self.exclusive:
                 lease_rows.forget_nodes(session, now + timedelta(days=1), self.name)
@@ -127,7 +127,7 @@ class NodeKeeper:
     def decide(self, cluster: Cluster, hosts: set[str], busy: set[str]) -> leases.Moves:
         """On the event loop: hosts handed back stop being crawlable at once."""
         moves = leases.rebalance(self.name, cluster.live, cluster.leases, hosts, busy,
-                                 cluster.now)
+                                 cluster.now, self.ttl)
         self.draining = {lease.host for lease in cluster.leases
                          if lease.wanted_by not in (None, self.name)} & set(self.held)
         for host in moves.release:
@@ -195,7 +195,7 @@ class Visitor:
         """Renew what is held, refresh the asks, claim `want` if free; True when held."""
         with self.db.session() as session:
             now = lease_rows.db_now(session)
-            lease_rows.add_hosts(session, set(self.needed))
+            lease_rows.add_hosts(session, set(self.needed), now)
             self.held = set(lease_rows.renew(session, self.name, now, self.ttl))
             lease_rows.ask(session, self.name, self.asking, now, self.ttl)
             if want is not None and want not in self.held:

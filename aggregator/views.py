@@ -173,6 +173,7 @@ class NodeView:
     hostname: str
     pid: int
     http: str | None
+    hosts: int  # configured
     started_at: datetime
     heartbeat_at: datetime
 

@@ -24,8 +24,9 @@ def test_fair_shares_add_up_to_every_host():
 
 
 def test_live_nodes_are_those_heard_from_within_a_lease():
-    beats = {"a": NOW - timedelta(seconds=5), "b": NOW - timedelta(seconds=90)}
-    assert live_nodes(beats, NOW, 60) == ["a"]
+    beats = {"a": (NOW - timedelta(seconds=5), 6), "b": (NOW - timedelta(seconds=90), 6),
+             "idle": (NOW, 0)}
+    assert live_nodes(beats, NOW, 60) == ["a"]  # a node with no sources takes no share
 
 
 def test_a_joining_node_claims_its_share_and_the_holders_hand_back_surplus():
@@ -51,3 +52,10 @@ def test_hosts_no_longer_configured_are_handed_back():
     leases = [Lease("gone", "a", LATER), Lease("h0", "a", LATER)]
     moves = rebalance("a", ["a"], leases, {"h0"}, set(), NOW)
     assert moves.release == ("gone",) and moves.claim == 0
+
+
+def test_a_host_free_for_longer_than_a_lease_is_taken_beyond_the_share():
+    leases = [Lease(f"h{i}", "a" if i < 3 else "b", LATER) for i in range(5)]
+    leases.append(Lease("h5", None, NOW - timedelta(seconds=61)))
+    moves = rebalance("a", ["a", "b"], leases, HOSTS, set(), NOW, ttl=60)
+    assert moves.claim == 1 and moves.release == ()

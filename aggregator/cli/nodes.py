@@ -15,7 +15,7 @@ from aggregator.views import NodeView
 @click.command()
 @click.pass_context
 def nodes(ctx: click.Context) -> None:
-    """Nodes (live or silent), last heartbeat, and the hosts each holds until when."""
+    """Nodes (live, idle: no sources, or silent), last heartbeat, hosts held until when."""
     from aggregator.db import leases
 
     settings = settings_of(ctx)
@@ -26,7 +26,7 @@ def nodes(ctx: click.Context) -> None:
 
 
 def render(rows: list[NodeView], held: list[Lease], now: datetime, ttl: float) -> str:
-    live = set(live_nodes({n.name: n.heartbeat_at for n in rows}, now, ttl))
+    heard = set(live_nodes({n.name: (n.heartbeat_at, 1) for n in rows}, now, ttl))
     header = (f"{'node':<24} {'state':<6} {'heartbeat':<10} {'pid':>7}  {'http':<21} "
               "hosts held (lease ends)")
     lines = [header, "-" * len(header)]
@@ -34,7 +34,8 @@ def render(rows: list[NodeView], held: list[Lease], now: datetime, ttl: float) -
         mine = sorted((lease for lease in held if lease.held_by(node.name, now)),
                       key=lambda lease: lease.host)
         hosts = ", ".join(f"{lease.host} ({ago(lease.expires_at, now)})" for lease in mine)
-        lines.append(f"{node.name:<24} {'live' if node.name in live else 'silent':<6} "
+        state = "silent" if node.name not in heard else "live" if node.hosts else "idle"
+        lines.append(f"{node.name:<24} {state:<6} "
                      f"{ago(node.heartbeat_at, now):<10} {node.pid:>7}  {node.http or '-':<21} "
                      f"{hosts or '-'}")
     free = sorted(lease.host for lease in held

@@ -32,21 +32,25 @@ def _insert(session: Session, model):
 
 
 def heartbeat(session: Session, name: str, hostname: str, pid: int, http: str | None,
-              now: datetime) -> None:
+              hosts: int, now: datetime) -> None:
     """Say this node is alive (the first heartbeat creates its row)."""
-    values = {"hostname": hostname, "pid": pid, "http": http, "heartbeat_at": now}
+    values = {"hostname": hostname, "pid": pid, "http": http, "hosts": hosts,
+              "heartbeat_at": now}
     statement = _insert(session, Node).values(name=name, started_at=now, **values)
     session.execute(statement.on_conflict_do_update(index_elements=["name"], set_=values))
 
 
-def heartbeats(session: Session) -> dict[str, datetime]:
-    return dict(session.execute(select(Node.name, Node.heartbeat_at)).all())
+def heartbeats(session: Session) -> dict[str, tuple[datetime, int]]:
+    """Each node's last heartbeat and how many hosts it has configured."""
+    return {r.name: (r.heartbeat_at, r.hosts)
+            for r in session.execute(select(Node.name, Node.heartbeat_at, Node.hosts))}
 
 
-def add_hosts(session: Session, hosts: set[str]) -> None:
-    """A lease row for every configured host, free until claimed."""
+def add_hosts(session: Session, hosts: set[str], now: datetime) -> None:
+    """A lease row for every configured host, free (since now) until claimed."""
     if hosts:
-        statement = _insert(session, HostLease).values([{"host": h} for h in sorted(hosts)])
+        statement = _insert(session, HostLease).values(
+            [{"host": h, "expires_at": now} for h in sorted(hosts)])
         session.execute(statement.on_conflict_do_nothing(index_elements=["host"]))
 
 
@@ -112,11 +116,12 @@ def claim(session: Session, node: str, hosts: set[str], count: int, now: datetim
 
 
 def release(session: Session, node: str, hosts: list[str] | None = None) -> None:
-    """Hand leases back at once (all of this node's when `hosts` is None)."""
+    """Hand leases back at once (all of this node's when `hosts` is None); `expires_at`
+    keeps when."""
     query = update(HostLease).where(HostLease.node == node)
     if hosts is not None:
         query = query.where(HostLease.host.in_(hosts))
-    session.execute(query.values(node=None, expires_at=None, acquired_at=None))
+    session.execute(query.values(node=None, expires_at=db_now(session), acquired_at=None))
 
 
 def leave(session: Session, node: str) -> None:
@@ -134,5 +139,5 @@ def forget_nodes(session: Session, before: datetime, keep: str) -> None:
 
 def nodes(session: Session) -> list[NodeView]:
     """For `aggregator nodes`: every node row, by name."""
-    return [NodeView(n.name, n.hostname, n.pid, n.http, n.started_at, n.heartbeat_at)
+    return [NodeView(n.name, n.hostname, n.pid, n.http, n.hosts, n.started_at, n.heartbeat_at)
             for n in session.scalars(select(Node).order_by(Node.name))]

@@ -413,6 +413,7 @@ class Node(Base):
     hostname: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     http: Mapped[str | None] = mapped_column(String(300))  # its /healthz and /metrics
+    hosts: Mapped[int] = mapped_column(Integer, default=0)  # hosts its sources are on
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
