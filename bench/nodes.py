@@ -2,8 +2,8 @@
 PostgreSQL database ingest the loopback corpus, its sites spread over six loopback hosts
 (127.0.0.1-6) so host leases have something to divide.
 
-The nodes start with no sources; once all N are live the sources are written and every node
-reloads, so each takes its fair share from the start (a node alone would take every host and
+Every source's first run is stored 30 s ahead before the nodes start, so the nodes share the
+hosts out while idle and all begin together (a node starting alone would take every host and
 hand the surplus back only between crawls, and a one-shot ingest has no "between").
 Reported per N: articles/s (first to last article stored), the time the nodes spent in lease
 transactions (heartbeats) and waiting for placement locks, and both per article, from each
@@ -26,16 +26,18 @@ import tempfile
 import time
 import urllib.request
 from contextlib import ExitStack
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
 from sqlalchemy import create_engine, func, select
 
-from aggregator.db.models import Article, HostLease, Node
+from aggregator.db.models import Article, HostLease
 from bench.run import BENCH_SETTINGS, _admin, _database
 from bench.server import CorpusServer
 
 HOSTS = [f"127.0.0.{i}" for i in range(1, 7)]
+FIRST_RUN = 30  # seconds from registration to every source's first crawl
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -55,6 +57,36 @@ def _metric(body: str, name: str, **labels: str) -> float:
     return total
 
 
+def _configure(servers: list[CorpusServer], config: Path, url: str) -> int:
+    """Source files (site s on host s mod 6), their rows registered with the first run
+    FIRST_RUN seconds ahead; returns the articles to expect."""
+    from sqlalchemy import update
+
+    from aggregator.db.engine import Database
+    from aggregator.db.models import Source as SourceRow
+    from aggregator.ledger import CrawlLedger
+    from aggregator.sources import load_sources
+
+    for server in servers:
+        host = server.base.split("//")[1].split(":")[0]
+        for name, feed_url in server.feed_urls():
+            if HOSTS[int(re.match(r"s(\d+)", name)[1]) % len(HOSTS)] != host:
+                continue
+            (config / "sources" / f"{name}.yaml").write_text(yaml.safe_dump({
+                "name": name, "title": name, "kind": "feed", "url": feed_url,
+                "language": "uk", "schedule": {"every": "1h"}, "allowed_domains": [host],
+                "allow_private_addresses": True}))
+    db = Database(url)
+    ledger = CrawlLedger(db)
+    for source in load_sources(config / "sources").sources:
+        ledger.register(source)
+    with db.session() as session:
+        session.execute(update(SourceRow).values(
+            next_run_at=datetime.now(timezone.utc) + timedelta(seconds=FIRST_RUN)))
+    db.dispose()
+    return servers[0].sites * servers[0].articles
+
+
 def run_cluster(servers: list[CorpusServer], nodes: int, workers: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-nodes{nodes}-"))
     url, pg_name = _database("postgres", workdir)
@@ -62,9 +94,10 @@ def run_cluster(servers: list[CorpusServer], nodes: int, workers: int) -> dict:
     config = workdir / "config"
     (config / "sources").mkdir(parents=True)
     settings = {**BENCH_SETTINGS, "data_dir": str(workdir / "data"), "database_url": url,
-                "extract_workers": workers, "first_run_spread": 0, "reload_poll": 1,
+                "extract_workers": workers, "first_run_spread": 0, "reload_poll": 0,
                 "screenshots": {"enabled": False}, "node": {"lease_ttl": 10, "heartbeat": 1}}
     (config / "aggregator.yaml").write_text(yaml.safe_dump(settings))
+    expected = _configure(servers, config, url)
     ports = [_free_port() for _ in range(nodes)]
     procs, logs = [], []
     try:
@@ -75,22 +108,6 @@ def run_cluster(servers: list[CorpusServer], nodes: int, workers: int) -> dict:
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "aggregator", "--config", str(config), "run"],
                 stdout=logs[-1], stderr=subprocess.STDOUT, env=env, cwd=ROOT))
-        with engine.connect() as conn:
-            while conn.scalar(select(func.count()).select_from(Node)) < nodes:
-                time.sleep(0.2)
-                conn.rollback()
-        expected = 0
-        for server in servers:
-            for name, feed_url in server.feed_urls():
-                host = server.base.split("//")[1].split(":")[0]
-                site = int(re.match(r"s(\d+)", name)[1])
-                if HOSTS[site % len(HOSTS)] != host:
-                    continue
-                (config / "sources" / f"{name}.yaml").write_text(yaml.safe_dump({
-                    "name": name, "title": name, "kind": "feed", "url": feed_url,
-                    "language": "uk", "schedule": {"every": "1h"}, "allowed_domains": [host],
-                    "allow_private_addresses": True}))
-        expected = servers[0].sites * servers[0].articles
         started = time.perf_counter()
         with engine.connect() as conn:
             while conn.scalar(select(func.count()).select_from(Article)) < expected:
