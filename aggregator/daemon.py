@@ -16,7 +16,7 @@ from pathlib import Path
 from aggregator import metrics, systemd
 from aggregator.capture import ScreenshotWorker
 from aggregator.leases import lease_host
-from aggregator.node import NodeKeeper, lock_sqlite
+from aggregator.node import LeaseListener, NodeKeeper, lock_sqlite
 from aggregator.records import CrawlSummary
 from aggregator.scheduler import CrawlScheduler
 from aggregator.settings import Settings
@@ -75,6 +75,11 @@ class Daemon:
         self.load()
         await self._heartbeat()  # the first claims come before the first schedule
         self.scheduler.start(self._leased())
+        self._wake = asyncio.Event()
+        self.listener = None
+        if not self.node.exclusive:
+            self.listener = LeaseListener(collector.db.url, self.node.name,
+                                          lambda: loop.call_soon_threadsafe(self._wake.set))
         self._tasks.append(asyncio.create_task(self._heartbeats()))
         self.shots = None
         if self.settings.screenshots.enabled:  # captures run beside crawls, never in their way
@@ -107,6 +112,8 @@ class Daemon:
         self.scheduler.pause()
         drained = await collector.drain(self.settings.shutdown_timeout)
         self.scheduler.shutdown()
+        if self.listener is not None:
+            self.listener.stop()
         await asyncio.to_thread(self.node.leave)
         if self.translator is not None:
             await asyncio.to_thread(self.translator.stop, self.settings.shutdown_timeout)
@@ -158,8 +165,14 @@ class Daemon:
         metrics.HOSTS_LEASED.set(len(self.node.held))
 
     async def _heartbeats(self) -> None:
+        """Every `node.heartbeat` seconds, or at once when another node hands hosts back or
+        joins (LISTEN/NOTIFY)."""
         while True:
-            await asyncio.sleep(self.node.every)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.node.every)
+            except TimeoutError:
+                pass
+            self._wake.clear()
             await self._heartbeat()
 
     def reload(self) -> None:

@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -85,6 +86,7 @@ class NodeKeeper:
         self._name_lock = None if self.exclusive else self._lock_name()
         self._writing = threading.Lock()  # a heartbeat in its thread never outlives leave()
         self.left = False
+        self._announced = False
 
     def _lock_name(self):
         """A session advisory lock on the name, on a connection of its own: a second
@@ -108,6 +110,9 @@ class NodeKeeper:
             now = lease_rows.db_now(session)
             lease_rows.heartbeat(session, self.name, socket.gethostname(), os.getpid(),
                                  self.http, len(hosts), now)
+            if not self._announced and hosts and not self.exclusive:
+                lease_rows.notify(session, self.name)  # joining: holders rebalance now
+                self._announced = True
             lease_rows.add_hosts(session, hosts, now)
             held = lease_rows.renew(session, self.name, now, self.ttl)
             if self.exclusive:
@@ -143,6 +148,7 @@ class NodeKeeper:
                 return []
             if moves.release:
                 lease_rows.release(session, self.name, list(moves.release))
+                lease_rows.notify(session, self.name)
             now = lease_rows.db_now(session)
             taken = lease_rows.claim(session, self.name, hosts - set(self.held), moves.claim,
                                      now, self.ttl, steal=self.exclusive)
@@ -166,11 +172,43 @@ class NodeKeeper:
         """Graceful stop: every lease back at once, so other nodes take over now."""
         with self._writing, self.db.session() as session:
             lease_rows.leave(session, self.name)
+            lease_rows.notify(session, self.name)
             self.left = True
         self.held = {}
         if self._name_lock is not None:
             self._name_lock.close()
         log.info("node %s left: leases handed back", self.name)
+
+
+class LeaseListener:
+    """LISTEN for lease news from other nodes on a connection of its own (a thread), and set
+    `wake` on the event loop, so a node takes over hosts handed back, or hands back its
+    surplus to a joining node, within moments rather than at its next heartbeat."""
+
+    def __init__(self, url: str, name: str, wake: Callable[[], None]):
+        self.conninfo = make_url(url).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self.name, self.wake = name, wake
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lease-listener", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        while not self.stopped.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10) as conn:
+                    conn.execute(f"LISTEN {lease_rows.CHANNEL}")
+                    while not self.stopped.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            if note.payload != self.name:
+                                self.wake()
+            except Exception:  # noqa: BLE001 - heartbeats go on without it; try again
+                self.stopped.wait(5.0)
+
+    def stop(self) -> None:
+        self.stopped.set()
 
 
 class Visitor:

@@ -120,6 +120,10 @@ def test_three_nodes_share_hosts_take_over_and_store_everything_once(sites, work
         first.wait_for(lambda: scalar(select(func.count()).select_from(Crawl)
                                       .where(Crawl.node == "n3", Crawl.finished_at.is_not(None))),
                        what="a crawl by the joined node")
+        listed = workspace.run("nodes").stdout
+        assert all(f"{n} " in listed for n in nodes) and "live" in listed, listed
+        holders = {line.split()[0]: line for line in workspace.run("status").stdout.splitlines()}
+        assert "(till " in holders["h0s0"] and any(n in holders["h0s0"] for n in nodes)
         status, body = get(f"http://127.0.0.1:{ports['n3']}/healthz")
         assert status == 200 and json.loads(body)["node"]["name"] == "n3"
         status, body = get(f"http://127.0.0.1:{ports['n3']}/metrics")

@@ -141,3 +141,13 @@ def nodes(session: Session) -> list[NodeView]:
     """For `aggregator nodes`: every node row, by name."""
     return [NodeView(n.name, n.hostname, n.pid, n.http, n.hosts, n.started_at, n.heartbeat_at)
             for n in session.scalars(select(Node).order_by(Node.name))]
+
+
+CHANNEL = "aggregator_leases"  # NOTIFY payload: the node that handed back or joined
+
+
+def notify(session: Session, node: str) -> None:
+    """Tell the other nodes (delivered at commit) to look at the leases now, not at their
+    next heartbeat: hosts were handed back, or a node joined and wants its share."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_notify(CHANNEL, node)))
