@@ -73,10 +73,11 @@ class Arrival(NamedTuple):
 
 
 LOCK_BUDGET = 180  # advisory locks one transaction may hold: on PostgreSQL a batch is stored
-# 4 articles (about 45 keys each) per transaction. Fewer keys held means fewer collisions with
+# 4 articles (KEYS_PER_ARTICLE each) per transaction. Fewer keys held means fewer collisions with
 # other nodes' batches (bench --nodes 3: 16 -> 5 ms waited per article against batches of
 # 17), and PostgreSQL's lock table (max_locks_per_transaction x max_connections, 6,400 by
 # default) is shared by every node.
+KEYS_PER_ARTICLE = 45  # 37 band keys, canonical URL, text hash, editions: about
 
 
 def _lock_key(kind: str, value: str) -> int:
@@ -135,8 +136,8 @@ class Ingestor:
     def store_articles(self, batch: list[Arrival]) -> list[stories.StoredArticle | Exception]:
         """Store a batch in one transaction, then archive each. If the transaction fails, the
         index is reloaded and each article is stored on its own, so a bad one fails alone."""
-        if self.shared and len(batch) > 1 and len(batch) * 45 > LOCK_BUDGET:
-            size = max(1, LOCK_BUDGET // 45)
+        if self.shared and len(batch) > 1 and len(batch) * KEYS_PER_ARTICLE > LOCK_BUDGET:
+            size = max(1, LOCK_BUDGET // KEYS_PER_ARTICLE)
             return [outcome for start in range(0, len(batch), size)
                     for outcome in self.store_articles(batch[start:start + size])]
         try:
