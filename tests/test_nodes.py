@@ -5,8 +5,11 @@ near-duplicates arriving on several nodes at once."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
+import subprocess
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -290,3 +293,21 @@ def test_a_crawl_by_hand_waits_for_the_host_and_never_doubles_its_budget(sites, 
     assert manual and all(r[2].endswith("-crawl") for r in manual)
     for start, end, _ in manual:  # no daemon crawl of the host while the manual one ran
         assert not [r for r in runs if r[2] == "n1" and r[0] < end and r[1] > start]
+
+
+@POSTGRES
+def test_a_second_process_with_a_running_node_s_name_is_refused(workspace):
+    workspace.settings(http_port=0, reload_poll=0, screenshots={"enabled": False})
+    first = Daemon(workspace, log_name="n1", AGGREGATOR_NODE__NAME="n1")
+    try:
+        first.wait_for(lambda: "started with" in first.output(), what="node n1")
+        env = {"AGGREGATOR_NODE__NAME": "n1"}
+        second = subprocess.run(
+            [sys.executable, "-m", "aggregator", "--config", str(workspace.config), "run"],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url, **env})
+        assert second.returncode == 2, second.stderr
+        assert "a node named 'n1' is already running" in second.stderr
+        assert first.stop() == 0
+    finally:
+        first.close()
