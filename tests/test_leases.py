@@ -59,3 +59,17 @@ def test_a_host_free_for_longer_than_a_lease_is_taken_beyond_the_share():
     leases.append(Lease("h5", None, NOW - timedelta(seconds=61)))
     moves = rebalance("a", ["a", "b"], leases, HOSTS, set(), NOW, ttl=60)
     assert moves.claim == 1 and moves.release == ()
+
+
+def test_captures_are_claimed_within_each_host_s_room():
+    from types import SimpleNamespace
+
+    from aggregator.db.capture_queue import within_room
+
+    rows = [(SimpleNamespace(requested_url=f"http://{host}/{n}"), "src")
+            for n, host in enumerate(["a.ua", "a.ua", "a.ua", "b.ua", "c.ua"])]
+    room = {"a.ua": 2, "b.ua": 0, "c.ua": 2}
+    picked = within_room(rows, 10, room.__getitem__)
+    assert [r[0].requested_url for r in picked] == ["http://a.ua/0", "http://a.ua/1",
+                                                    "http://c.ua/4"]
+    assert len(within_room(rows, 1, room.__getitem__)) == 1
