@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 
 from aggregator.browser import BrowserHost
@@ -21,6 +21,7 @@ from aggregator.db import capture_queue as queue
 from aggregator.db.engine import Database
 from aggregator.errors import CaptureError
 from aggregator.images import store_image
+from aggregator.leases import lease_host
 from aggregator.records import Capture, CaptureJob
 from aggregator.settings import Settings
 from aggregator.sources import Source
@@ -40,9 +41,12 @@ class ScreenshotWorker:
     """Takes due captures from the queue, `pages` at a time, until stopped (or drained)."""
 
     def __init__(
-        self, settings: Settings, sources: Iterable[Source] = (), db: Database | None = None
+        self, settings: Settings, sources: Iterable[Source] = (), db: Database | None = None,
+        hosts: Callable[[], set[str]] | None = None,
     ):
         self.settings = settings
+        self.hosts = hosts  # the daemon's: hosts whose lease this node holds
+        self.in_flight: Counter = Counter()  # captures running per host
         self.options = settings.screenshots
         self.sources = {s.name: s for s in sources}
         self.db = db or Database(settings.effective_database_url)
@@ -109,20 +113,32 @@ class ScreenshotWorker:
         return await asyncio.to_thread(work)
 
     async def _claim(self, limit: int) -> list[CaptureJob]:
+        """Captures of this node's hosts only (when it is one of several), never more per
+        host than `per_host_concurrency` at once: a host's budget holds for the cluster."""
+        sources = None
+        if self.hosts is not None:
+            held = self.hosts()
+            sources = {n for n, s in self.sources.items() if lease_host(s.url) in held}
+        cap = self.settings.per_host_concurrency
         try:
-            return await self._db(queue.claim, limit, _now(), self.lease)
+            return await self._db(queue.claim, limit, _now(), self.lease, sources,
+                                  lambda host: cap - self.in_flight[host])
         except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
             log.exception("cannot read the capture queue; trying again later")
             return []
 
     async def _process(self, job: CaptureJob) -> CaptureAttempt:
         """One attempt; never raises, since one capture must not end the worker."""
+        host = lease_host(job.url)
+        self.in_flight[host] += 1
         try:
             return await self._attempt(job)
         except Exception:  # noqa: BLE001 - the row comes back when its lease runs out
             log.exception("capture outcome not recorded",
                           extra={"source": job.source, "url": job.url})
             return CaptureAttempt.UNRECORDED
+        finally:
+            self.in_flight[host] -= 1
 
     async def _attempt(self, job: CaptureJob) -> CaptureAttempt:
         """Capture one page and record the outcome on its row."""

@@ -78,6 +78,46 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
+@lru_cache(maxsize=4)
+def _folds(threshold: float, num_perm: int) -> tuple[int, int, np.ndarray]:
+    bands, rows = lsh_bands(threshold, num_perm)
+    rng = np.random.default_rng(SEED)
+    return bands, rows, rng.integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+
+
+def band_keys(fp: Fingerprint, threshold: float = LSH_THRESHOLD) -> list[int]:
+    """The signature's LSH band keys as signed 64-bit integers with the band number folded
+    in, for the shared band table (`article_bands`); none for texts too short to match."""
+    if fp.shingles < MIN_SHINGLES:
+        return []
+    values = _values(fp.minhash)
+    bands, rows, fold = _folds(threshold, len(values))
+    used = values[: bands * rows].astype(np.uint64).reshape(bands, rows)
+    keys = (used * fold).sum(axis=1) + np.arange(bands, dtype=np.uint64) * np.uint64(BAND_STEP)
+    return keys.view(np.int64).tolist()
+
+
+BAND_STEP = 0x9E3779B97F4A7C15  # odd: keeps equal values of different bands apart
+
+
+def containment(fp: Fingerprint, signatures: list[tuple[int, bytes, int]],
+                min_containment: float = MIN_CONTAINMENT) -> list[tuple[int, float]]:
+    """Scores of stored (id, signature, shingles) against `fp`, those that match, best
+    first: the same estimate NearIndex.matches makes."""
+    signatures = [s for s in signatures if s[2] >= MIN_SHINGLES]
+    if fp.shingles < MIN_SHINGLES or not signatures:
+        return []
+    values = _values(fp.minhash)
+    matrix = np.stack([_values(bytes(s[1])) for s in signatures])
+    sizes = np.array([s[2] for s in signatures], dtype=np.int64)
+    jaccard = (matrix == values).mean(axis=1)
+    shared = jaccard * (sizes + fp.shingles) / (1 + jaccard)
+    scores = np.minimum(1.0, shared / np.minimum(sizes, fp.shingles))
+    pairs = [(s[0], float(score)) for s, score in zip(signatures, scores.tolist())
+             if score >= min_containment]
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+
+
 class NearIndex:
     """Banded LSH over stored signatures; keys are article ids.
 

@@ -45,3 +45,8 @@ class EngineUnavailable(TranslationError):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NodeRefused(AggregatorError):
+    """This daemon may not join: the SQLite file has its daemon already, or the node name is
+    taken by a running node."""

@@ -21,11 +21,13 @@ class Health(resource.Resource):
     isLeaf = True  # noqa: N815 - Twisted's resource API
 
     def __init__(self, scheduler_running: Callable[[], bool], db_ping: Callable[[], bool],
-                 outage: Callable[[], dict | None] = lambda: None):
+                 outage: Callable[[], dict | None] = lambda: None,
+                 node: Callable[[], dict | None] = lambda: None):
         super().__init__()
         self.scheduler_running = scheduler_running
         self.db_ping = db_ping
         self.outage = outage
+        self.node = node
 
     def render_GET(self, request):  # noqa: N802 - twisted.web's naming
         deferred = threads.deferToThread(self.db_ping)  # a dead database must not block the reactor
@@ -42,7 +44,7 @@ class Health(resource.Resource):
                                 f"{outage['writes_waiting']} waiting")
             body = {"status": "ok" if not problems else "unhealthy", "problems": problems,
                     "scheduler": self.scheduler_running(), "database": db_ok,
-                    "database_outage": outage}
+                    "database_outage": outage, "node": self.node()}
             request.setResponseCode(503 if problems else 200)
             request.setHeader(b"Content-Type", b"application/json")
             request.write(json.dumps(body).encode())
@@ -55,20 +57,26 @@ class Health(resource.Resource):
 class Metrics(resource.Resource):
     isLeaf = True  # noqa: N815 - Twisted's resource API
 
+    def __init__(self, node: str | None = None):
+        super().__init__()
+        self.node_name = node
+
     def render_GET(self, request):  # noqa: N802
-        body, content_type = exposition()
+        body, content_type = exposition(self.node_name)
         request.setHeader(b"Content-Type", content_type.encode())
         return body
 
 
 def listen(host: str, port: int, scheduler_running: Callable[[], bool],
-           db_ping: Callable[[], bool], outage: Callable[[], dict | None] = lambda: None):
-    """Start serving; returns the listening port (call `.stopListening()` to close)."""
+           db_ping: Callable[[], bool], outage: Callable[[], dict | None] = lambda: None,
+           node: Callable[[], dict | None] = lambda: None, label: str | None = None):
+    """Start serving; returns the listening port (call `.stopListening()` to close).
+    `label`: the node name every metric carries (one of several nodes)."""
     from twisted.internet import reactor
 
     root = resource.Resource()
-    root.putChild(b"healthz", Health(scheduler_running, db_ping, outage))
-    root.putChild(b"metrics", Metrics())
+    root.putChild(b"healthz", Health(scheduler_running, db_ping, outage, node))
+    root.putChild(b"metrics", Metrics(label))
     site = server.Site(root)
     site.noisy = False
     listening = reactor.listenTCP(port, site, interface=host)

@@ -26,9 +26,10 @@ from aggregator.vocabulary import CrawlOutcome, ExtractionOutcome, FetchKind
 
 
 class CrawlLedger:
-    def __init__(self, db: Database, max_entry_attempts: int = 5):
+    def __init__(self, db: Database, max_entry_attempts: int = 5, node: str | None = None):
         self.db = db
         self.max_attempts = max_entry_attempts
+        self.node = node  # recorded on each crawl row
 
     def register(self, source: Source) -> int:
         with self.db.session() as session:
@@ -46,7 +47,7 @@ class CrawlLedger:
 
     def start_crawl(self, source_id: int, started_at: datetime) -> int:
         with self.db.session() as session:
-            return store.start_crawl(session, source_id, started_at)
+            return store.start_crawl(session, source_id, started_at, self.node)
 
     def finish_crawl(self, crawl_id: int, summary: CrawlSummary, outcome: CrawlOutcome) -> None:
         with self.db.session() as session:

@@ -38,10 +38,30 @@ STAGE_SECONDS = Histogram("aggregator_stage_seconds",
                           ["stage"], registry=REGISTRY,
                           buckets=tuple(round(0.0005 * 1.25 ** n, 6) for n in range(47)))
 CRAWLS_RUNNING = Gauge("aggregator_crawls_running", "Crawls in progress.", registry=REGISTRY)
+LOCK_WAIT = Counter("aggregator_lock_wait_seconds_total",
+                    "Seconds spent waiting for cluster locks: placement (advisory locks on an "
+                    "article's keys) and lease (heartbeats' lease transactions).", ["lock"],
+                    registry=REGISTRY)
+HOSTS_LEASED = Gauge("aggregator_hosts_leased", "Hosts whose sources this node crawls.",
+                     registry=REGISTRY)
 SOURCE_FAILURES = Gauge("aggregator_source_consecutive_failures",
                         "Failed crawls in a row, per source.", ["source"], registry=REGISTRY)
 
 
-def exposition() -> tuple[bytes, str]:
-    """The metrics page body and its content type."""
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+class _Labelled:
+    """Every sample of REGISTRY with a `node` label added, so N nodes scraped into one
+    Prometheus stay apart even behind one job."""
+
+    def __init__(self, node: str):
+        self.node = node
+
+    def collect(self):
+        for family in REGISTRY.collect():
+            for sample in family.samples:
+                sample.labels["node"] = self.node
+            yield family
+
+
+def exposition(node: str | None = None) -> tuple[bytes, str]:
+    """The metrics page body and its content type (labelled with the node, when given)."""
+    return generate_latest(_Labelled(node) if node else REGISTRY), CONTENT_TYPE_LATEST

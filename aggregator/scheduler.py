@@ -27,6 +27,7 @@ from aggregator.sources import Source
 log = logging.getLogger(__name__)
 
 CrawlFunction = Callable[[Source], Awaitable[CrawlSummary]]
+Gate = Callable[[Source], bool]
 
 
 def utcnow() -> datetime:
@@ -34,10 +35,12 @@ def utcnow() -> datetime:
 
 
 class CrawlScheduler:
-    def __init__(self, settings: Settings, db: Database, crawl: CrawlFunction):
+    def __init__(self, settings: Settings, db: Database, crawl: CrawlFunction,
+                 gate: Gate = lambda source: True):
         self.settings = settings
         self.db = db
         self.crawl = crawl
+        self.gate = gate  # this node still holds the source's host lease
         self.sources: dict[str, Source] = {}
         self.running: set[str] = set()
         self._slots = asyncio.Semaphore(settings.max_concurrent_crawls)
@@ -109,6 +112,12 @@ class CrawlScheduler:
     async def _run(self, name: str, due: datetime) -> None:
         source = self.sources.get(name)
         if source is None or name in self.running:
+            return
+        if not self.gate(source):  # asked again after a heartbeat (or unscheduled by then)
+            log.info("crawl put off: this node's lease of its host is running out or asked "
+                     "for", extra={"source": name, "url": source.url})
+            if not self.stopping:
+                self._schedule(source, utcnow() + timedelta(seconds=self.settings.node.heartbeat))
             return
         self.running.add(name)
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import socket
 import stat
 from pathlib import Path
 from typing import Any, Literal
@@ -174,6 +175,30 @@ class TranslationSettings(BaseModel):
     def enabled(self) -> bool:
         return bool(self.targets)
 
+class NodeSettings(BaseModel):
+    """This process as one node of a cluster on one PostgreSQL (docs/scale-out.md)."""
+
+    name: str | None = Field(
+        None, max_length=100, description="The node's name in leases, crawls, metrics and "
+        "`aggregator nodes`; empty means <host name>-<pid>. Unique among running nodes."
+    )
+    lease_ttl: float = Field(
+        60.0, ge=1, description="Seconds a host lease lasts unless its holder renews it: how "
+        "long the sources of a killed node wait before another node takes them over."
+    )
+    heartbeat: float = Field(
+        10.0, gt=0, description="Seconds between a node's heartbeats; each renews its leases, "
+        "claims free hosts up to its fair share and hands back any surplus."
+    )
+
+    @model_validator(mode="after")
+    def _renew_in_time(self) -> NodeSettings:
+        if self.heartbeat * 2 > self.lease_ttl:
+            raise ValueError("node.heartbeat must be at most half of node.lease_ttl, so a "
+                             "live node renews its leases before they run out")
+        return self
+
+
 class WebSettings(BaseModel):
     """The desk (`aggregator web`): where it listens and the token it asks for."""
 
@@ -289,12 +314,19 @@ class Settings(BaseSettings):
         default_factory=TranslationSettings, description="Machine translation (off by default)."
     )
     web: WebSettings = Field(default_factory=WebSettings, description="The web view and API.")
+    node: NodeSettings = Field(
+        default_factory=NodeSettings, description="Several nodes on one PostgreSQL."
+    )
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'aggregator.db').resolve()}"
+
+    @property
+    def node_name(self) -> str:
+        return self.node.name or f"{socket.gethostname()}-{os.getpid()}"
 
     @property
     def sources_dir(self) -> Path:

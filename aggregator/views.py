@@ -169,6 +169,19 @@ class SourceStatus:
     baseline: Outcomes = Outcomes()  # of the two weeks before
 
 
+@dataclass(frozen=True)
+class NodeView:
+    """One line of `aggregator nodes`."""
+
+    name: str
+    hostname: str
+    pid: int
+    http: str | None
+    hosts: int  # configured
+    started_at: datetime
+    heartbeat_at: datetime
+
+
 # --- The desk (aggregator web): stories, provenance chains, the change stream -------------
 
 

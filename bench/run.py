@@ -3,6 +3,9 @@ code path, the floor and the peer over the same pages, and optionally the scale 
 
     .venv/bin/python -m bench.run [--sites 20] [--articles 250] [--scales 1 4 16]
                                   [--databases sqlite postgres] [--sample 400]
+    .venv/bin/python -m bench.run --nodes 1 2 3 [--sites 12] [--articles 100]
+
+`--nodes`: N daemons on one PostgreSQL instead (bench/nodes.py).
 
 Prints a table and writes bench/results/latest.json. Politeness is off for the loopback
 server (no delay, no AutoThrottle, no robots.txt, high per-host concurrency).
@@ -157,7 +160,17 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=400, help="pages for floor and peer")
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0: cores)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument("--nodes", type=int, nargs="+", default=None,
+                        help="N daemons on one PostgreSQL, e.g. 1 2 3 (bench/nodes.py)")
     args = parser.parse_args()
+    if args.nodes:
+        from bench import nodes
+
+        sites = args.sites if "--sites" in sys.argv else 12
+        articles = args.articles if "--articles" in sys.argv else 100
+        nodes.main(["--nodes", *map(str, args.nodes), "--sites", str(sites),
+                    "--articles", str(articles), "--workers", str(args.workers or 1)])
+        return
 
     pages = peers.sample_pages(args.sites, args.articles, args.sample)
     report = {"sites": args.sites, "articles": args.articles, "cpus": os.cpu_count(),

@@ -21,7 +21,7 @@ _ROUTE = re.compile(r"^/s(\d+)/(news|feed)/(\d+)\.(html|xml)$")
 class CorpusServer:
     """`with CorpusServer(sites, articles) as server:` serves at `server.base`."""
 
-    def __init__(self, sites: int, articles: int):
+    def __init__(self, sites: int, articles: int, host: str = "127.0.0.1"):
         self.sites, self.articles = sites, articles
         owner = self
 
@@ -39,9 +39,9 @@ class CorpusServer:
             def log_message(self, *_args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def render(self, path: str) -> tuple[int, str, bytes]:

@@ -20,7 +20,9 @@ from aggregator.db.engine import Database
 from aggregator.db.migrate import require_current
 from aggregator.db.outage import Outage
 from aggregator.ingest import Ingestor
+from aggregator.leases import lease_host
 from aggregator.ledger import CrawlLedger
+from aggregator.node import Visitor
 from aggregator.records import CrawlSummary
 from aggregator.settings import Settings
 from aggregator.sources import Source
@@ -34,11 +36,12 @@ T = TypeVar("T")
 
 
 class Collector:
-    def __init__(self, settings: Settings, db: Database | None = None):
+    def __init__(self, settings: Settings, db: Database | None = None, node: str | None = None):
         self.settings = settings
+        self.node = node or settings.node_name
         self.db = db or Database(settings.effective_database_url)
         require_current(self.db.engine)
-        self.ledger = CrawlLedger(self.db, settings.max_entry_attempts)
+        self.ledger = CrawlLedger(self.db, settings.max_entry_attempts, self.node)
         self.ingestor = Ingestor(self.db, WarcArchive(settings.data_dir / "warc"),
                                  screenshots=settings.screenshots.enabled)
         self.pool = ExtractionPool(settings.workers, settings.extract_timeout)
@@ -133,15 +136,31 @@ def crawl_once(settings: Settings, sources: list[Source],
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, collector.spider.stop_taking_work)
         slots = asyncio.Semaphore(settings.max_concurrent_crawls)
+        visitor = None
+        if collector.db.engine.dialect.name == "postgresql":  # daemons may hold the hosts
+            visitor = Visitor(settings, collector.db, collector.node)
+            visitor.plan([lease_host(s.url) for s in sources])
 
         async def crawl(source: Source) -> CrawlSummary:
             async with slots:
-                return await collector.crawl(source, backfill)
+                if visitor is None:
+                    return await collector.crawl(source, backfill)
+                await visitor.acquire(lease_host(source.url))
+                try:
+                    return await collector.crawl(source, backfill)
+                finally:
+                    await asyncio.to_thread(visitor.done, lease_host(source.url))
 
-        progress = asyncio.create_task(_report_progress(collector))
+        tasks = [asyncio.create_task(_report_progress(collector))]
+        if visitor is not None:
+            tasks.append(asyncio.create_task(visitor.keep()))
         try:
             return list(await asyncio.gather(*(crawl(s) for s in sources)))
         finally:
-            progress.cancel()
+            for task in tasks:
+                task.cancel()
+            if visitor is not None:
+                await asyncio.to_thread(visitor.leave)
 
-    return Collector(settings).run(main)
+    # Not a daemon's name, even with node.name set: the crawl's leases are its own.
+    return Collector(settings, node=f"{settings.node_name}-crawl").run(main)

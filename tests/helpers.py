@@ -132,11 +132,12 @@ def free_port() -> int:
 
 
 class Daemon:
-    def __init__(self, workspace, **env_extra: str):
+    def __init__(self, workspace, log_name: str = "daemon", **env_extra: str):
         self.workspace = workspace
+        self.log_name = log_name
         self.engine = create_engine(workspace.db_url)
         env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url, **env_extra}
-        self.log = open(workspace.root / "daemon.log", "w+")
+        self.log = open(workspace.root / f"{log_name}.log", "w+")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "aggregator", "--config", str(workspace.config), "run"],
             stdout=self.log, stderr=subprocess.STDOUT, env=env,
@@ -165,7 +166,7 @@ class Daemon:
 
     def output(self) -> str:
         if self.log.closed:
-            return (self.workspace.root / "daemon.log").read_text()
+            return (self.workspace.root / f"{self.log_name}.log").read_text()
         self.log.flush()
         self.log.seek(0)
         return self.log.read()

@@ -26,3 +26,23 @@ def test_harness_reports_every_figure(tmp_path):
     assert {"fetch", "extract", "dedup", "store"} <= run["stages"].keys()
     assert all(s["median_ms"] is not None and s["p95_ms"] is not None
                for s in run["stages"].values())
+
+
+def test_nodes_harness_reports_every_figure(tmp_path):
+    out = tmp_path / "nodes.json"
+    subprocess.run([sys.executable, "-m", "bench.nodes", "--nodes", "2", "--sites", "6",
+                    "--articles", "5", "--out", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=240)
+    (run,) = json.loads(out.read_text())
+    assert run["articles"] == 30 and run["hosts_per_node"] == [3, 3]
+    for key in ("articles_per_s", "placement_lock_s", "lease_tx_s", "store_ms_per_article"):
+        assert run[key] > 0
+
+
+def test_near_index_harness_reports_both_indexes(tmp_path):
+    out = tmp_path / "near.json"
+    subprocess.run([sys.executable, "-m", "bench.near", "--articles", "2000", "--queries", "50",
+                    "--out", str(out)], cwd=ROOT, check=True, capture_output=True, timeout=240)
+    report = json.loads(out.read_text())
+    for index in ("band_table", "in_memory"):
+        assert report[index]["found"] == 50 and report[index]["median_ms"] > 0

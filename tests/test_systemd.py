@@ -15,19 +15,20 @@ from aggregator import systemd
 UNIT = Path(__file__).resolve().parents[1] / "systemd" / "aggregator.service"
 
 
-@pytest.mark.parametrize("name", ["aggregator.service", "aggregator-web.service"])
+@pytest.mark.parametrize("name", ["aggregator.service", "aggregator-web.service",
+                                  "aggregator@.service"])
 def test_unit_verifies(tmp_path, name):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.fail("systemd-analyze missing: .ci/services.sh installs the systemd package")
     # verify checks that ExecStart exists: point it at this checkout's console script.
     script = Path(sys.executable).with_name("aggregator")
-    unit = tmp_path / name
+    unit = tmp_path / name.replace("@.", "@1.")  # a template verifies as an instance
     unit.write_text((UNIT.parent / name).read_text()
                     .replace("/opt/aggregator/.venv/bin/aggregator", str(script)))
     done = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
     problems = [line for line in done.stderr.splitlines()
-                if name in line and "Documentation" not in line]
+                if unit.name in line and "Documentation" not in line]
     assert done.returncode == 0 and not problems, done.stderr
 
 

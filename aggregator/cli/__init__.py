@@ -33,6 +33,7 @@ def _register() -> None:
         articles,
         crawl,
         database,
+        nodes,
         screenshots,
         sources,
         status,
@@ -42,7 +43,7 @@ def _register() -> None:
 
     for command in (crawl.run, crawl.crawl, crawl.backfill, status.status, sources.sources,
                     database.db, articles.articles, articles.export, screenshots.screenshots,
-                    translations.translations, web.web):
+                    translations.translations, web.web, nodes.nodes):
         cli.add_command(command)
 
 

@@ -6,12 +6,14 @@ two workers never take the same row and a worker that dies mid-capture gives it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.db.models import Article, Screenshot, Source
+from aggregator.leases import lease_host
 from aggregator.records import Capture, CaptureJob
 from aggregator.views import ScreenshotView
 from aggregator.vocabulary import CaptureOutcome
@@ -23,23 +25,43 @@ _CAPTURE_FIELDS = (
 )
 
 
-def claim(session: Session, limit: int, now: datetime, lease: timedelta) -> list[CaptureJob]:
-    """Take up to `limit` due pending captures, oldest due first."""
-    rows = session.execute(
+def claim(session: Session, limit: int, now: datetime, lease: timedelta,
+          sources: set[str] | None = None, room: Callable[[str], int] | None = None,
+          ) -> list[CaptureJob]:
+    """Take up to `limit` due pending captures, oldest due first; only of `sources` (those
+    whose host lease this node holds) when given, and no more per host than `room(host)`."""
+    query = (
         select(Screenshot, Source.name)
         .join(Article, Article.id == Screenshot.article_id)
         .join(Source, Source.id == Article.source_id)
         .where(Screenshot.outcome == CaptureOutcome.PENDING, Screenshot.next_attempt_at <= now)
         .order_by(Screenshot.next_attempt_at, Screenshot.id)
-        .limit(limit)
+        .limit(limit if room is None else limit * 8)
         .with_for_update(of=Screenshot, skip_locked=True)
-    ).all()
+    )
+    if sources is not None:
+        query = query.where(Source.name.in_(sorted(sources)))
+    rows = session.execute(query).all()
+    if room is not None:
+        rows = within_room(rows, limit, room)
     jobs = []
     for shot, source in rows:
         shot.attempts += 1
         shot.next_attempt_at = now + lease
         jobs.append(CaptureJob(shot.id, shot.article_id, source, shot.requested_url, shot.attempts))
     return jobs
+
+
+def within_room(rows: list, limit: int, room: Callable[[str], int]) -> list:
+    """The oldest rows whose host still has room, at most `limit`."""
+    taken: dict[str, int] = {}
+    picked = []
+    for row in rows:
+        host = lease_host(row[0].requested_url)
+        if taken.get(host, 0) < room(host) and len(picked) < limit:
+            taken[host] = taken.get(host, 0) + 1
+            picked.append(row)
+    return picked
 
 
 def record_capture(session: Session, screenshot_id: int, capture: Capture) -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 
 from aggregator.errors import SchemaOutOfDate
 from alembic import command
@@ -22,8 +24,28 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+MIGRATE_LOCK = 7_320_016  # pg_advisory_lock key: one upgrade at a time
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    """Upgrade; on PostgreSQL under a session advisory lock, so N nodes' units starting
+    together (each runs `db upgrade` first) migrate once and the others wait, then find
+    nothing to do."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        command.upgrade(alembic_config(database_url), revision)
+        return
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATE_LOCK})
+            conn.commit()
+            try:
+                command.upgrade(alembic_config(database_url), revision)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATE_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()
 
 
 def head_revision() -> str | None:

@@ -211,6 +211,19 @@ class ArticleSignature(Base):
     shingles: Mapped[int] = mapped_column(Integer)
 
 
+class ArticleBand(Base):
+    """One LSH band key of an article's signature: the near-duplicate index every node of a
+    cluster asks at placement (PostgreSQL only; SQLite keeps it in memory)."""
+
+    __tablename__ = "article_bands"
+    __table_args__ = (Index(None, "article_id"),)
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # band number folded in
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class ArticleRevision(Base):
     """Every text an article's page has had; the article row shows the latest."""
 
@@ -264,6 +277,7 @@ class Crawl(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    node: Mapped[str | None] = mapped_column(String(100))  # the node that crawled
 
 
 class Screenshot(Base):
@@ -392,3 +406,31 @@ class Change(Base):
     revision: Mapped[int | None] = mapped_column(Integer)
     screenshot_id: Mapped[int | None] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Node(Base):
+    """A running `aggregator run`, as its heartbeats tell; a row goes when the node stops."""
+
+    __tablename__ = "nodes"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    http: Mapped[str | None] = mapped_column(String(300))  # its /healthz and /metrics
+    hosts: Mapped[int] = mapped_column(Integer, default=0)  # hosts its sources are on
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HostLease(Base):
+    """Who crawls a host (every source whose URL is on it) and until when, unless renewed."""
+
+    __tablename__ = "host_leases"
+    __table_args__ = (Index(None, "node"),)
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    node: Mapped[str | None] = mapped_column(String(100))  # NULL: free
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wanted_by: Mapped[str | None] = mapped_column(String(100))  # a manual crawl or backfill
+    wanted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # its latest ask

@@ -225,9 +225,10 @@ def enqueue_screenshot(session: Session, article_id: int, fetch_id: int, url: st
                            attempts=0))
 
 
-def start_crawl(session: Session, source_id: int, started_at: datetime) -> int:
+def start_crawl(session: Session, source_id: int, started_at: datetime,
+                node: str | None = None) -> int:
     session.get(Source, source_id).last_attempt_at = started_at
-    crawl = Crawl(source_id=source_id, started_at=started_at)
+    crawl = Crawl(source_id=source_id, started_at=started_at, node=node)
     session.add(crawl)
     session.flush()
     return crawl.id

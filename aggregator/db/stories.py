@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, literal, or_, select, true, union_all, update
+from sqlalchemy import and_, bindparam, delete, literal, or_, select, text, true, union_all, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session
 
 from aggregator import records
 from aggregator.db.models import (
     Article,
+    ArticleBand,
     ArticleRevision,
     ArticleSignature,
     FeedEntry,
@@ -268,3 +270,52 @@ def unsigned_articles(session: Session, limit: int = 1000) -> list[tuple[int, st
 
 def add_signature(session: Session, article_id: int, fp: records.Fingerprint) -> None:
     session.add(ArticleSignature(article_id=article_id, minhash=fp.minhash, shingles=fp.shingles))
+
+
+_LOCK = text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+             "(SELECT k FROM unnest(:keys) AS k GROUP BY k ORDER BY k) AS ordered"
+             ).bindparams(bindparam("keys", type_=ARRAY(BIGINT)))
+
+
+def lock_keys(session: Session, keys: list[int]) -> None:
+    """Serialise placement with every other node placing an article that shares one of
+    these keys: transaction-level advisory locks, taken in one order (no deadlock) and
+    released by the commit (PostgreSQL; SQLite has one writer anyway)."""
+    if keys and session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK, {"keys": sorted(set(keys))})
+
+
+def banded(session: Session, keys: list[int]) -> list[tuple[int, bytes, int]]:
+    """(id, signature, shingles) of every stored article sharing a band key: the near-match
+    candidates from the shared band table."""
+    if not keys:
+        return []
+    rows = session.execute(
+        select(ArticleSignature.article_id, ArticleSignature.minhash, ArticleSignature.shingles)
+        .where(ArticleSignature.article_id.in_(
+            select(ArticleBand.article_id).where(ArticleBand.key.in_(keys))))
+    ).all()
+    return [(r.article_id, bytes(r.minhash), r.shingles) for r in rows]
+
+
+def save_bands(session: Session, article_id: int, keys: list[int],
+               replace: bool = False) -> None:
+    """An article's band keys (a revision's replace the earlier ones)."""
+    if replace:
+        session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
+    if keys:
+        session.execute(ArticleBand.__table__.insert(),
+                        [{"key": k, "article_id": article_id} for k in dict.fromkeys(keys)])
+
+
+def unbanded(session: Session, min_shingles: int,
+             limit: int = 5000) -> list[tuple[int, bytes, int]]:
+    """Signatures stored before the band table existed (or by a single SQLite node)."""
+    rows = session.execute(
+        select(ArticleSignature.article_id, ArticleSignature.minhash, ArticleSignature.shingles)
+        .where(~select(ArticleBand.article_id)
+               .where(ArticleBand.article_id == ArticleSignature.article_id).exists())
+        .where(ArticleSignature.shingles >= min_shingles)
+        .order_by(ArticleSignature.article_id).limit(limit)
+    ).all()
+    return [(r.article_id, bytes(r.minhash), r.shingles) for r in rows]
