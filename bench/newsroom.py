@@ -1,0 +1,301 @@
+"""Freshness and staying power: the real daemon (`aggregator run`) against a simulated
+newsroom (bench/newsroom_sites.py) in compressed time.
+
+    python -m bench.newsroom [--hours 24] [--factor 72] [--sources 14] [--volume 1.0]
+                             [--warc-mb 256] [--out bench/results/newsroom.json]
+
+A simulated day at the default factor 72 takes 20 minutes; `--hours 168 --factor 336` is
+the simulated week in 30. How the daemon sees compressed time: the generated config is the
+shipped one (sources' names, kinds and `every`) with every time setting divided by the factor
+(schedules, download delay, robots.txt lifetime, first-run spread, back-off cap, sitemap
+window), and the sites stamp what the daemon compares with its clock in wall time (see
+newsroom_sites). What is not compressed: CPU and I/O (fetch, extraction, store), so every
+processing millisecond counts `factor` times in simulated time; delays are an upper bound.
+
+Reported per source and overall: delay from an item's appearance in its feed to its stored,
+de-duplicated article (p50/p95, simulated seconds), requests, 304 share; every simulated hour
+the daemon's RSS and its process tree's, open fds, articles; at the end the database size per
+1,000 articles, WARC files, extraction workers seen, and the entry balance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+from sqlalchemy import create_engine, text
+
+from aggregator.db.migrate import upgrade
+from aggregator.sources import parse_duration
+from bench.newsroom_sites import PUBLISHERS, Newsroom, SimClock
+from bench.procmem import process_rss, tree_memory
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "newsroom.json"
+JUDGED_BEFORE_END = 1800.0  # simulated seconds: later items may still be in flight at the end
+MB = 2**20
+
+
+def write_config(workdir: Path, room: Newsroom, factor: float, warc_mb: float) -> Path:
+    """The shipped settings and schedules, with every duration divided by `factor`."""
+    config = workdir / "config"
+    (config / "sources").mkdir(parents=True)
+    settings = {
+        "data_dir": str(workdir / "data"), "download_delay": 1.0 / factor,
+        "robots_ttl": 86400 / factor, "first_run_spread": 30 / factor,
+        "max_backoff": 6 * 3600 / factor, "http_port": 0, "reload_poll": 0,
+        "warc_max_bytes": int(warc_mb * MB), "screenshots": {"enabled": False},
+        "log": {"level": "INFO", "format": "text"},
+    }
+    (config / "aggregator.yaml").write_text(yaml.safe_dump(settings))
+    for site in room.sites:
+        pub = site.publisher
+        every = parse_duration(pub.every).total_seconds() / factor
+        source = {"name": pub.name, "title": pub.name, "kind": pub.kind, "url": site.root_url,
+                  "language": "uk", "schedule": {"every": max(every, 1.0)},
+                  "allowed_domains": [f"127.0.0.{pub.host}"], "allow_private_addresses": True}
+        if pub.kind == "sitemap":
+            source["sitemap"] = {"max_age": 2 * 86400 / factor}
+        (config / "sources" / f"{pub.name}.yaml").write_text(yaml.safe_dump(source))
+    return config
+
+
+class HourlySampler(threading.Thread):
+    """Every simulated hour: RSS of the daemon and of its tree, open fds, articles stored;
+    and all along, the extraction workers' pids (so recyclings can be counted)."""
+
+    def __init__(self, pid: int, clock: SimClock, db_url: str, every: float = 3600.0):
+        super().__init__(daemon=True)
+        self.pid, self.clock, self.every = pid, clock, every
+        self.engine = create_engine(db_url)
+        self.done = threading.Event()
+        self.samples: list[dict] = []
+        self.children: set[int] = set()
+
+    def run(self) -> None:
+        due = 0.0
+        while not self.done.wait(min(2.0, self.every / self.clock.factor)):
+            self.children.update(_children(self.pid))
+            if self.clock.now() >= due:
+                self.samples.append(self.sample())
+                due += self.every
+
+    def sample(self) -> dict:
+        rss, pss = tree_memory(self.pid)
+        try:
+            fds = len(os.listdir(f"/proc/{self.pid}/fd"))
+        except OSError:
+            fds = 0
+        try:
+            with self.engine.connect() as conn:
+                articles = conn.execute(text("SELECT count(*) FROM articles")).scalar()
+        except Exception:  # noqa: BLE001 - a locked or busy database: skip this count
+            articles = None
+        return {"sim_hour": round(self.clock.now() / 3600, 2),
+                "daemon_rss_mb": round(process_rss(self.pid) / MB, 1),
+                "tree_rss_mb": round(rss / MB, 1), "tree_pss_mb": round(pss / MB, 1),
+                "open_fds": fds, "articles": articles}
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of `pid` (the extraction workers), from every process's stat."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def quantiles(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0, "p50_s": None, "p95_s": None, "max_s": None}
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"n": len(values), "p50_s": round(statistics.median(ordered), 1),
+            "p95_s": round(p95, 1), "max_s": round(ordered[-1], 1)}
+
+
+def slope(samples: list[dict], key: str) -> dict:
+    """Least-squares trend of `key` over the last 80 % of the samples, per simulated day."""
+    tail = [s for s in samples[len(samples) // 5:] if s.get(key) is not None]
+    if len(tail) < 3:
+        return {"mb_per_day": None, "percent_per_day": None}
+    xs, ys = [s["sim_hour"] for s in tail], [s[key] for s in tail]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs) or 1.0
+    per_hour = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
+    return {"mb_per_day": round(per_hour * 24, 2), "percent_per_day": round(per_hour * 24 / my
+                                                                           * 100, 2)}
+
+
+def collect(db_url: str, room: Newsroom, clock: SimClock, seconds: float) -> dict:
+    """Delays per source from the database (entry guid -> article first_seen_at)."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT s.name, e.guid, a.first_seen_at, a.story_id FROM feed_entries e "
+            "JOIN sources s ON s.id = e.source_id "
+            "LEFT JOIN articles a ON a.id = e.article_id")).all()
+        statuses = dict(conn.execute(text(
+            "SELECT status, count(*) FROM feed_entries GROUP BY status")).all())
+        articles = conn.execute(text("SELECT count(*) FROM articles")).scalar()
+        page_fetches = conn.execute(text(
+            "SELECT count(*) FROM fetches WHERE kind = 'page' AND status = 200")).scalar()
+    engine.dispose()
+    stored = {guid: (first_seen, story) for _name, guid, first_seen, story in rows}
+    per_source, every_delay = {}, []
+    for site in room.sites:
+        pub, delays, unstored, unseen = site.publisher, [], 0, 0
+        judged = [n for n, t in enumerate(site.times) if t < seconds - JUDGED_BEFORE_END]
+        for n in judged:
+            key = (site.url(n) if pub.kind == "sitemap" else f"{pub.name}-{n}")
+            if key not in stored:
+                unseen += 1
+                continue
+            first_seen, story = stored[key]
+            if first_seen is None or story is None:
+                unstored += 1
+                continue
+            if isinstance(first_seen, str):
+                first_seen = _parse_ts(first_seen)
+            wall = first_seen.timestamp() - clock.wall(site.times[n])
+            delays.append(max(wall, 0.0) * clock.factor)
+        every_delay += delays
+        c = site.counters
+        per_source[pub.name] = {
+            "every": pub.every, "published": len(site.times), "judged": len(judged),
+            "stored": len(delays), "not_stored": unstored, "never_seen": unseen,
+            **quantiles(delays), "feed_requests": c.feed, "page_requests": c.pages,
+            "longest_gap_s": round(max(c.longest_gap, clock.wall(seconds) - (c.last_feed or
+                                                                            clock.wall0))
+                                   * clock.factor, 1),
+            "share_304": round(c.not_modified / c.feed, 3) if c.feed else None,
+            "validator": pub.validator or "none"}
+    five = [d for s, site in zip(per_source.values(), room.sites)
+            if site.publisher.every == "5m" for d in [s["p95_s"]] if d is not None]
+    feeds = sum(s.counters.feed for s in room.sites)
+    return {"per_source": per_source, "overall": quantiles(every_delay),
+            "p95_5m_sources_max_s": max(five) if five else None,
+            "requests": feeds + sum(s.counters.pages for s in room.sites),
+            "share_304": round(sum(s.counters.not_modified for s in room.sites) / feeds, 3)
+            if feeds else None,
+            "balance": {"entries": sum(statuses.values()), **statuses, "articles": articles,
+                        "page_fetches_200": page_fetches,
+                        "entries_equal_stored_plus_pending_plus_failed":
+                            sum(statuses.values()) == sum(statuses.get(k, 0) for k in
+                                                          ("stored", "pending", "failed",
+                                                           "skipped"))}}
+
+
+def _parse_ts(value: str):
+    from datetime import datetime, timezone
+
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def run(hours: float, factor: float, sources: int, volume: float, warc_mb: float,
+        keep: bool = False) -> dict:
+    seconds = hours * 3600
+    workdir = Path(tempfile.mkdtemp(prefix="newsroom-"))
+    db_url = f"sqlite:///{workdir / 'newsroom.db'}"
+    upgrade(db_url)
+    clock = SimClock(factor, wall0=time.time() + 5)  # the sites start at simulated 00:00
+    with Newsroom(PUBLISHERS[:sources], clock, seconds, volume) as room:
+        config = write_config(workdir, room, factor, warc_mb)
+        (config / "aggregator.yaml").write_text((config / "aggregator.yaml").read_text()
+                                                + f"database_url: {db_url}\n")
+        log = open(workdir / "daemon.log", "w")
+        daemon = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(config),
+                                   "run"], stdout=log, stderr=log, cwd=ROOT)
+        sampler = HourlySampler(daemon.pid, clock, db_url)
+        time.sleep(max(0.0, clock.wall0 - time.time()))
+        sampler.start()
+        started = time.time()
+        while clock.now() < seconds and daemon.poll() is None:
+            time.sleep(min(1.0, max(0.05, (seconds - clock.now()) / factor)))
+        sampler.samples.append(sampler.sample())
+        sampler.done.set()
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            code = daemon.wait(120)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            code = daemon.wait()
+        wall = time.time() - started
+        log.close()
+        report = collect(db_url, room, clock, seconds)
+    db_bytes = sum(p.stat().st_size for p in workdir.glob("newsroom.db*"))
+    articles = max(report["balance"]["articles"] or 0, 1)
+    report.update(
+        hours=hours, factor=factor, volume=volume, sources=sources,
+        wall_seconds=round(wall, 1), daemon_exit=code, samples=sampler.samples,
+        rss_trend=slope(sampler.samples, "daemon_rss_mb"),
+        tree_rss_trend=slope(sampler.samples, "tree_rss_mb"),
+        peak_daemon_rss_mb=max((s["daemon_rss_mb"] for s in sampler.samples), default=0),
+        db_bytes_per_1000=int(db_bytes / articles * 1000),
+        warc_files=len(list((workdir / "data").rglob("*.warc.gz"))),
+        extraction_workers_seen=len(sampler.children),
+        workdir=str(workdir) if keep else None)
+    if code:
+        report["daemon_log_tail"] = (workdir / "daemon.log").read_text()[-2000:]
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return report
+
+
+def print_report(report: dict) -> None:
+    print(f"{'source':<17} {'every':>5} {'pub':>5} {'stored':>6} {'unseen':>6} {'p50 s':>7} "
+          f"{'p95 s':>7} {'feed req':>8} {'pages':>6} {'304':>6} validator")
+    for name, s in report["per_source"].items():
+        print(f"{name:<17} {s['every']:>5} {s['judged']:>5} {s['stored']:>6} "
+              f"{s['never_seen']:>6} {s['p50_s']!s:>7} {s['p95_s']!s:>7} {s['feed_requests']:>8}"
+              f" {s['page_requests']:>6} {s['share_304']!s:>6} {s['validator']}")
+    o = report["overall"]
+    print(f"overall: {o['n']} articles, delay p50 {o['p50_s']} s, p95 {o['p95_s']} s "
+          f"(simulated); worst p95 of the 5-minute sources {report['p95_5m_sources_max_s']} s; "
+          f"{report['requests']} requests, 304 share of feed requests {report['share_304']}")
+    print(f"{report['hours']} simulated hours at {report['factor']}x in {report['wall_seconds']}"
+          f" s; daemon exit {report['daemon_exit']}; peak daemon RSS "
+          f"{report['peak_daemon_rss_mb']} MB; RSS trend over the last 80 %: "
+          f"{report['rss_trend']} (tree {report['tree_rss_trend']}); DB "
+          f"{report['db_bytes_per_1000'] // 1024} KB per 1,000 articles; "
+          f"{report['warc_files']} WARC files; {report['extraction_workers_seen']} extraction "
+          f"workers seen; balance {report['balance']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24.0, help="simulated hours")
+    parser.add_argument("--factor", type=float, default=72.0,
+                        help="time compression (72: a simulated day in 20 minutes)")
+    parser.add_argument("--sources", type=int, default=len(PUBLISHERS), help="first N sites")
+    parser.add_argument("--volume", type=float, default=1.0, help="x items a day per site")
+    parser.add_argument("--warc-mb", type=float, default=256.0, help="WARC file roll-over")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    report = run(args.hours, args.factor, args.sources, args.volume, args.warc_mb, args.keep)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str))
+    print_report(report)
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
