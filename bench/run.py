@@ -84,7 +84,7 @@ def _database_bytes(kind: str, workdir: Path, name: str | None) -> int:
         return admin.execute("SELECT pg_database_size(%s)", (name,)).fetchone()[0]
 
 
-def ingest(server: CorpusServer, kind: str, workers: int) -> dict:
+def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None = None) -> dict:
     """One ingest of the whole corpus into a fresh `kind` database, in a child process."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     url, pg_name = _database(kind, workdir)
@@ -100,8 +100,13 @@ def ingest(server: CorpusServer, kind: str, workers: int) -> dict:
             "allow_private_addresses": True}))
     out = workdir / "ingest.json"
     with open(workdir / "ingest.log", "w") as log:
-        child = subprocess.Popen([sys.executable, "-m", "bench.ingest", str(config), str(out)],
-                                 stderr=log, cwd=Path(__file__).resolve().parents[1])
+        command = [sys.executable, "-m", "bench.ingest", str(config), str(out)]
+        if profile is not None:  # py-spy samples every thread of the measured process
+            profile.mkdir(parents=True, exist_ok=True)
+            spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+            command = [spy, "record", "--threads", "--rate", "200", "--format", "raw",
+                       "-o", str(profile / f"{kind}.txt"), "--", *command]
+        child = subprocess.Popen(command, stderr=log, cwd=Path(__file__).resolve().parents[1])
         sampler = PeakSampler(child.pid)
         sampler.start()
         child.wait()
@@ -164,7 +169,8 @@ def one_round(args: argparse.Namespace) -> dict:
             for kind in args.databases:
                 started = time.strftime("%H:%M:%S")
                 print(f"{started} ingest {scale}x into {kind} ...", flush=True)
-                report["runs"].append({"scale": scale, **ingest(server, kind, args.workers)})
+                report["runs"].append({"scale": scale, **ingest(server, kind, args.workers,
+                                                                   args.profile)})
     first = next((r for r in report["runs"] if r["database"] == "sqlite"),
                  report["runs"][0] if report["runs"] else None)
     ours = first["articles_per_s"] if first else None
@@ -216,6 +222,8 @@ def main() -> None:
     parser.add_argument("--yardsticks-only", action="store_true",
                         help="the floor and the peer, no ingest")
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0: cores)")
+    parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of each ingest "
+                        "(threads apart) into this directory")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args()
 
