@@ -43,7 +43,6 @@ from bench.procmem import process_rss, tree_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "newsroom.json"
-JUDGED_BEFORE_END = 1800.0  # simulated seconds: later items may still be in flight at the end
 MB = 2**20
 
 
@@ -143,7 +142,8 @@ def slope(samples: list[dict], key: str) -> dict:
                                                                            * 100, 2)}
 
 
-def collect(db_url: str, room: Newsroom, clock: SimClock, seconds: float) -> dict:
+def collect(db_url: str, room: Newsroom, clock: SimClock, seconds: float,
+            settle: float) -> dict:
     """Delays per source from the database (entry guid -> article first_seen_at)."""
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -161,7 +161,7 @@ def collect(db_url: str, room: Newsroom, clock: SimClock, seconds: float) -> dic
     per_source, every_delay = {}, []
     for site in room.sites:
         pub, delays, unstored, unseen = site.publisher, [], 0, 0
-        judged = [n for n, t in enumerate(site.times) if t < seconds - JUDGED_BEFORE_END]
+        judged = [n for n, t in enumerate(site.times) if t < seconds - settle]
         for n in judged:
             key = (site.url(n) if pub.kind == "sitemap" else f"{pub.name}-{n}")
             if key not in stored:
@@ -210,7 +210,9 @@ def _parse_ts(value: str):
 
 
 def run(hours: float, factor: float, sources: int, volume: float, warc_mb: float,
-        keep: bool = False) -> dict:
+        settle: float = 1800.0, keep: bool = False) -> dict:
+    """One simulation; items of the last `settle` simulated seconds are not judged (they
+    may still be in flight when the daemon is stopped)."""
     seconds = hours * 3600
     workdir = Path(tempfile.mkdtemp(prefix="newsroom-"))
     db_url = f"sqlite:///{workdir / 'newsroom.db'}"
@@ -239,11 +241,11 @@ def run(hours: float, factor: float, sources: int, volume: float, warc_mb: float
             code = daemon.wait()
         wall = time.time() - started
         log.close()
-        report = collect(db_url, room, clock, seconds)
+        report = collect(db_url, room, clock, seconds, settle)
     db_bytes = sum(p.stat().st_size for p in workdir.glob("newsroom.db*"))
     articles = max(report["balance"]["articles"] or 0, 1)
     report.update(
-        hours=hours, factor=factor, volume=volume, sources=sources,
+        hours=hours, factor=factor, volume=volume, sources=sources, settle=settle,
         wall_seconds=round(wall, 1), daemon_exit=code, samples=sampler.samples,
         rss_trend=slope(sampler.samples, "daemon_rss_mb"),
         tree_rss_trend=slope(sampler.samples, "tree_rss_mb"),
@@ -287,10 +289,13 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=len(PUBLISHERS), help="first N sites")
     parser.add_argument("--volume", type=float, default=1.0, help="x items a day per site")
     parser.add_argument("--warc-mb", type=float, default=256.0, help="WARC file roll-over")
+    parser.add_argument("--settle", type=float, default=1800.0,
+                        help="simulated seconds at the end whose items are not judged")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    report = run(args.hours, args.factor, args.sources, args.volume, args.warc_mb, args.keep)
+    report = run(args.hours, args.factor, args.sources, args.volume, args.warc_mb, args.settle,
+                 args.keep)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))
     print_report(report)
