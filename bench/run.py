@@ -144,6 +144,10 @@ def print_table(report: dict) -> None:
         print(f"{run['scale']:>4}x {run['database']:<8} {run['stored']:>8} {run['seconds']:>8} "
               f"{run['articles_per_s']:>7} {run['peak_daemon_rss_mb']:>9} "
               f"{run['peak_tree_rss_mb']:>8} {run['db_bytes_per_1000'] // 1024:>9}   {stages}")
+    for run in report["runs"]:
+        if run.get("cpu_ms"):
+            print(f"CPU ms an article, {run['database']} {run['scale']}x: " + ", ".join(
+                f"{name} {ms}" for name, ms in run["cpu_ms"].items()))
     for name in ("floor", "peer"):
         if report[name]:
             print(f"{name}: {report[name]['articles_per_s']} articles/s "
