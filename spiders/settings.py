@@ -47,11 +47,11 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         },
         # Our callbacks yield at most one item and never a request (pages are submitted to
         # the engine directly): Scrapy's 100 concurrent item tasks per response were the
-        # reactor's largest cost, and these spider middlewares only look at yielded requests.
+        # reactor's largest cost, and these spider middlewares only look at yielded requests
+        # (the referer one stays: the redirect middlewares rely on it).
         "CONCURRENT_ITEMS": 1,
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
         },
         "LOG_FORMATTER": "spiders.lean.QuietLogFormatter",
