@@ -179,7 +179,8 @@ def collect(db_url: str, room: Newsroom, clock: SimClock, seconds: float,
     for site in room.sites:
         pub, delays, unstored, unseen = site.publisher, [], 0, 0
         waits, processing, real = [], [], []
-        judged = [n for n, t in enumerate(site.times) if t < seconds - settle]
+        judged = [n for n, t in enumerate(site.times)
+                  if clock.start <= t < clock.start + seconds - settle]
         for n in judged:
             key = (site.url(n) if pub.kind == "sitemap" else f"{pub.name}-{n}")
             if key not in stored:
@@ -204,9 +205,8 @@ def collect(db_url: str, room: Newsroom, clock: SimClock, seconds: float,
             **quantiles(delays), "poll_wait": quantiles(waits),
             "processing_wall": quantiles(processing), "real_time": quantiles(real),
             "feed_requests": c.feed, "page_requests": c.pages,
-            "longest_gap_s": round(max(c.longest_gap, clock.wall(seconds) - (c.last_feed or
-                                                                            clock.wall0))
-                                   * clock.factor, 1),
+            "longest_gap_s": round(max(c.longest_gap, clock.wall(clock.start + seconds)
+                                       - (c.last_feed or clock.wall0)) * clock.factor, 1),
             "share_304": round(c.not_modified / c.feed, 3) if c.feed else None,
             "validator": pub.validator or "none"}
     five = [s["p95_s"] for s in per_source.values() if s["every"] == "5m" and s["p95_s"]]
@@ -236,15 +236,16 @@ def _timestamp(value) -> float:
 
 
 def run(hours: float, factor: float, sources: int, volume: float, warc_mb: float,
-        settle: float = 1800.0, keep: bool = False) -> dict:
+        settle: float = 1800.0, keep: bool = False, start_hour: float = 0.0) -> dict:
     """One simulation; items of the last `settle` simulated seconds are not judged (they
     may still be in flight when the daemon is stopped)."""
     seconds = hours * 3600
     workdir = Path(tempfile.mkdtemp(prefix="newsroom-"))
     db_url = f"sqlite:///{workdir / 'newsroom.db'}"
     upgrade(db_url)
-    clock = SimClock(factor, wall0=time.time() + 5)  # the sites start at simulated 00:00
-    with Newsroom(PUBLISHERS[:sources], clock, seconds, volume) as room:
+    start = start_hour * 3600  # items before it are the feeds' backlog, not judged
+    clock = SimClock(factor, wall0=time.time() + 5, start=start)
+    with Newsroom(PUBLISHERS[:sources], clock, start + seconds, volume) as room:
         config = write_config(workdir, room, factor, warc_mb)
         (config / "aggregator.yaml").write_text((config / "aggregator.yaml").read_text()
                                                 + f"database_url: {db_url}\n")
@@ -255,8 +256,9 @@ def run(hours: float, factor: float, sources: int, volume: float, warc_mb: float
         time.sleep(max(0.0, clock.wall0 - time.time()))
         sampler.start()
         started = time.time()
-        while clock.now() < seconds and daemon.poll() is None:
-            time.sleep(min(1.0, max(0.05, (seconds - clock.now()) / factor)))
+        end = start + seconds
+        while clock.now() < end and daemon.poll() is None:
+            time.sleep(min(1.0, max(0.05, (end - clock.now()) / factor)))
         sampler.samples.append(sampler.sample())
         sampler.done.set()
         daemon.send_signal(signal.SIGTERM)
@@ -271,7 +273,8 @@ def run(hours: float, factor: float, sources: int, volume: float, warc_mb: float
     db_bytes = sum(p.stat().st_size for p in workdir.glob("newsroom.db*"))
     articles = max(report["balance"]["articles"] or 0, 1)
     report.update(
-        hours=hours, factor=factor, volume=volume, sources=sources, settle=settle,
+        hours=hours, start_hour=start_hour, factor=factor, volume=volume, sources=sources,
+        settle=settle,
         wall_seconds=round(wall, 1), daemon_exit=code, samples=sampler.samples,
         rss_trend=slope(sampler.samples, "daemon_rss_mb"),
         tree_rss_trend=slope(sampler.samples, "tree_rss_mb"),
@@ -319,13 +322,15 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=len(PUBLISHERS), help="first N sites")
     parser.add_argument("--volume", type=float, default=1.0, help="x items a day per site")
     parser.add_argument("--warc-mb", type=float, default=256.0, help="WARC file roll-over")
+    parser.add_argument("--start-hour", type=float, default=0.0,
+                        help="simulated time of day the run starts at (Monday 00:00 = 0)")
     parser.add_argument("--settle", type=float, default=1800.0,
                         help="simulated seconds at the end whose items are not judged")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     report = run(args.hours, args.factor, args.sources, args.volume, args.warc_mb, args.settle,
-                 args.keep)
+                 args.keep, args.start_hour)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))
     print_report(report)

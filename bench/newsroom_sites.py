@@ -199,15 +199,15 @@ class Site:
 class SimClock:
     """Simulated seconds since SIM_EPOCH, running `factor` times faster than the wall clock."""
 
-    def __init__(self, factor: float, wall0: float | None = None):
-        self.factor = factor
+    def __init__(self, factor: float, wall0: float | None = None, start: float = 0.0):
+        self.factor, self.start = factor, start  # `start`: simulated seconds at wall0
         self.wall0 = time.time() if wall0 is None else wall0
 
     def now(self) -> float:
-        return (time.time() - self.wall0) * self.factor
+        return self.start + (time.time() - self.wall0) * self.factor
 
     def wall(self, simulated: float) -> float:
-        return self.wall0 + simulated / self.factor
+        return self.wall0 + (simulated - self.start) / self.factor
 
 
 class Newsroom:
