@@ -225,7 +225,7 @@ class Ingestor:
             stories.save_bands(session, stored.id, dedup.band_keys(fp), replace=stored.revised)
         elif stored.created or stored.revised:
             self.index.add(stored.id, fp)
-        log.info("stored article %s %s (story %s%s)", stored.id, draft.url, stored.story_id,
+        log.debug("stored article %s %s (story %s%s)", stored.id, draft.url, stored.story_id,
                  ", revised" if stored.revised else "",
                  extra={"source": a.source.name, "url": draft.url})
         return stored, fetch_id

@@ -46,6 +46,7 @@ class CrawlScheduler:
         self._slots = asyncio.Semaphore(settings.max_concurrent_crawls)
         self._aps = AsyncIOScheduler(timezone=timezone.utc, event_loop=asyncio.get_event_loop())
         self._random = random.Random()
+        self._tasks: set[asyncio.Task] = set()  # crawls in flight (held against collection)
         self.stopping = False
 
     @property
@@ -110,6 +111,10 @@ class CrawlScheduler:
         )
 
     async def _run(self, name: str, due: datetime) -> None:
+        """The APScheduler job: start the crawl as a task of ours and return at once. The next
+        plan must not be added from inside this job: while it runs, its instance counts, and a
+        plan already due when added (a slow database, a cron boundary a moment away) would be
+        skipped as a second instance and, a one-off date job, dropped for good."""
         source = self.sources.get(name)
         if source is None or name in self.running:
             return
@@ -120,6 +125,11 @@ class CrawlScheduler:
                 self._schedule(source, utcnow() + timedelta(seconds=self.settings.node.heartbeat))
             return
         self.running.add(name)
+        task = asyncio.create_task(self._crawl_and_replan(name, source, due))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _crawl_and_replan(self, name: str, source: Source, due: datetime) -> None:
         try:
             async with self._slots:
                 metrics.SCHEDULER_LAG.observe(max(0.0, (utcnow() - due).total_seconds()))

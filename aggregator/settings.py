@@ -281,6 +281,10 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds one page's extraction may take; past that its worker "
         "is killed and replaced, and the page counts as a failed attempt."
     )
+    warc_max_bytes: int = Field(
+        256 * 1024 * 1024, ge=1024 * 1024, description="Size at which a WARC file is closed "
+        "and the next one started."
+    )
     max_concurrent_crawls: int = Field(
         4, ge=1, le=256, description="Sources crawled at the same time (daemon and `crawl`)."
     )

@@ -98,9 +98,9 @@ class Schedule(BaseModel):
 
     @property
     def bounds(self) -> tuple[float, float]:
-        """[min, max] seconds of the adaptive interval: by default every/4 .. every*6."""
+        """[min, max] seconds of the adaptive interval: by default every/6 .. every*6."""
         every = self.every.total_seconds() if self.every else 0.0
-        low = self.min.total_seconds() if self.min else max(every / 4, 1.0)
+        low = self.min.total_seconds() if self.min else max(every / 6, 1.0)
         high = self.max.total_seconds() if self.max else every * 6
         return low, high
 

@@ -1,6 +1,7 @@
 """One ingest through the real code path, in its own process: `crawl_once` over every source
 of a config directory, then the article count, the wall time and each stage's median and p95
-(read from the `aggregator_stage_seconds` histogram) as JSON into OUT.
+(read from the `aggregator_stage_seconds` histogram) and CPU per article (reactor thread,
+process, extraction workers) as JSON into OUT.
 
     python -m bench.ingest CONFIG_DIR OUT
 """
@@ -8,6 +9,7 @@ of a config directory, then the article count, the wall time and each stage's me
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 
@@ -56,15 +58,24 @@ def main(config_dir: str, out: str) -> None:
     if loaded.problems or not loaded.sources:
         raise SystemExit(f"invalid sources: {loaded.problems[:3]}")
     sources = [s for s in loaded.sources if s.enabled]
-    started = time.perf_counter()
-    summaries = crawl_once(settings, sources)
-    seconds = time.perf_counter() - started
+    started, reactor = time.perf_counter(), time.thread_time()
+    summaries = crawl_once(settings, sources)  # the reactor runs in this thread
+    seconds, reactor = time.perf_counter() - started, time.thread_time() - reactor
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # reaped when the pool closed
+    stored = max(sum(s.new for s in summaries), 1)
     json.dump({"seconds": round(seconds, 2),
                "fetched": sum(s.fetched for s in summaries),
                "stored": sum(s.new for s in summaries),
                "failed": sum(s.failed for s in summaries),
                "errors": [e for s in summaries for e in s.errors][:5],
-               "stages": stage_quantiles()}, open(out, "w"))
+               "stages": stage_quantiles(),
+               # CPU per stored article, which other processes on the machine move far less
+               # than wall time: the reactor thread, the whole process, the extraction workers
+               "cpu_ms": {"reactor": round(reactor / stored * 1000, 2),
+                          "process": round((own.ru_utime + own.ru_stime) / stored * 1000, 2),
+                          "workers": round((workers.ru_utime + workers.ru_stime) / stored
+                                           * 1000, 2)}}, open(out, "w"))
 
 
 if __name__ == "__main__":

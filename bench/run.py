@@ -2,7 +2,8 @@
 code path, the floor and the peer over the same pages, and optionally the scale curve.
 
     .venv/bin/python -m bench.run [--sites 20] [--articles 250] [--scales 1 4 16]
-                                  [--databases sqlite postgres] [--sample 400]
+                                  [--databases sqlite postgres] [--sample 600]
+                                  [--peer-sample 300] [--repeat N] [--yardsticks-only]
     .venv/bin/python -m bench.run --nodes 1 2 3 [--sites 12] [--articles 100]
 
 `--nodes`: N daemons on one PostgreSQL instead (bench/nodes.py).
@@ -86,7 +87,7 @@ def _database_bytes(kind: str, workdir: Path, name: str | None) -> int:
         return admin.execute("SELECT pg_database_size(%s)", (name,)).fetchone()[0]
 
 
-def ingest(server: CorpusServer, kind: str, workers: int) -> dict:
+def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None = None) -> dict:
     """One ingest of the whole corpus into a fresh `kind` database, in a child process."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     url, pg_name = _database(kind, workdir)
@@ -102,8 +103,13 @@ def ingest(server: CorpusServer, kind: str, workers: int) -> dict:
             "allow_private_addresses": True}))
     out = workdir / "ingest.json"
     with open(workdir / "ingest.log", "w") as log:
-        child = subprocess.Popen([sys.executable, "-m", "bench.ingest", str(config), str(out)],
-                                 stderr=log, cwd=Path(__file__).resolve().parents[1])
+        command = [sys.executable, "-m", "bench.ingest", str(config), str(out)]
+        if profile is not None:  # py-spy samples every thread of the measured process
+            profile.mkdir(parents=True, exist_ok=True)
+            spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+            command = [spy, "record", "--threads", "--rate", "200", "--format", "raw",
+                       "-o", str(profile / f"{kind}.txt"), "--", *command]
+        child = subprocess.Popen(command, stderr=log, cwd=Path(__file__).resolve().parents[1])
         sampler = PeakSampler(child.pid)
         sampler.start()
         child.wait()
@@ -141,12 +147,70 @@ def print_table(report: dict) -> None:
         print(f"{run['scale']:>4}x {run['database']:<8} {run['stored']:>8} {run['seconds']:>8} "
               f"{run['articles_per_s']:>7} {run['peak_daemon_rss_mb']:>9} "
               f"{run['peak_tree_rss_mb']:>8} {run['db_bytes_per_1000'] // 1024:>9}   {stages}")
+    for run in report["runs"]:
+        if run.get("cpu_ms"):
+            print(f"CPU ms an article, {run['database']} {run['scale']}x: " + ", ".join(
+                f"{name} {ms}" for name, ms in run["cpu_ms"].items()))
     for name in ("floor", "peer"):
         if report[name]:
-            print(f"{name}: {report[name]['articles_per_s']} articles/s over "
+            print(f"{name}: {report[name]['articles_per_s']} articles/s "
+                  f"({report[name]['articles_per_cpu_s']} per CPU second) over "
                   f"{report[name]['pages']} pages ({report[name]['empty']} empty)")
-    print(f"ours/floor {report['ours_over_floor']}  ours/peer {report['ours_over_peer']}  "
-          f"(SQLite, {report['runs'][0]['scale']}x)")
+    if report["runs"]:
+        print(f"ours/floor {report['ours_over_floor']}  ours/peer {report['ours_over_peer']}  "
+              f"(SQLite, {report['runs'][0]['scale']}x)")
+
+
+def one_round(args: argparse.Namespace) -> dict:
+    """Yardsticks, then one ingest per scale and database."""
+    pages = peers.sample_pages(args.sites, args.articles, args.sample)
+    report = {"sites": args.sites, "articles": args.articles, "cpus": os.cpu_count(),
+              "floor": peers.floor(pages),
+              "peer": peers.news_please(pages[:args.peer_sample or args.sample // 2]),
+              "runs": []}
+    del pages
+    for scale in [] if args.yardsticks_only else args.scales:
+        with CorpusServer(args.sites, args.articles * scale) as server:
+            if not report.get("server_pages_per_s"):
+                report["server_pages_per_s"] = round(throughput(server, pages=500))
+            for kind in args.databases:
+                started = time.strftime("%H:%M:%S")
+                print(f"{started} ingest {scale}x into {kind} ...", flush=True)
+                report["runs"].append({"scale": scale, **ingest(server, kind, args.workers,
+                                                                   args.profile)})
+    first = next((r for r in report["runs"] if r["database"] == "sqlite"),
+                 report["runs"][0] if report["runs"] else None)
+    ours = first["articles_per_s"] if first else None
+    report["ours_over_floor"] = _ratio(ours, report["floor"]) if ours else None
+    report["ours_over_peer"] = _ratio(ours, report["peer"]) if ours else None
+    return report
+
+
+def figures(report: dict) -> dict[str, float]:
+    """The headline figures of one round, by name (what --repeat compares)."""
+    out = {}
+    for name in ("floor", "peer"):
+        if report[name]:
+            out[f"{name} articles/s"] = report[name]["articles_per_s"]
+            out[f"{name} articles/CPU s"] = report[name]["articles_per_cpu_s"]
+    for run in report["runs"]:
+        out[f"{run['database']} {run['scale']}x articles/s"] = run["articles_per_s"]
+    for key in ("ours_over_floor", "ours_over_peer"):
+        if report.get(key):
+            out[key] = report[key]
+    return out
+
+
+def spread(rounds: list[dict]) -> dict[str, dict]:
+    """Per figure: the values of every round, their mean and (max - min) / mean."""
+    names = [n for n in figures(rounds[0]) if all(n in figures(r) for r in rounds)]
+    out = {}
+    for name in names:
+        values = [figures(r)[name] for r in rounds]
+        mean = sum(values) / len(values)
+        out[name] = {"values": values, "mean": round(mean, 2),
+                     "spread_percent": round((max(values) - min(values)) / mean * 100, 1)}
+    return out
 
 
 def main() -> None:
@@ -157,8 +221,16 @@ def main() -> None:
                         help="multipliers of N for the scale curve, e.g. 1 4 16")
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgres"],
                         choices=["sqlite", "postgres"])
-    parser.add_argument("--sample", type=int, default=400, help="pages for floor and peer")
+    parser.add_argument("--sample", type=int, default=600, help="pages for the floor")
+    parser.add_argument("--peer-sample", type=int, default=0,
+                        help="pages for the peer (0: half the sample)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds; above 1 the spread of every figure is printed")
+    parser.add_argument("--yardsticks-only", action="store_true",
+                        help="the floor and the peer, no ingest")
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0: cores)")
+    parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of each ingest "
+                        "(threads apart) into this directory")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument("--nodes", type=int, nargs="+", default=None,
                         help="N daemons on one PostgreSQL, e.g. 1 2 3 (bench/nodes.py)")
@@ -172,25 +244,21 @@ def main() -> None:
                     "--articles", str(articles), "--workers", str(args.workers or 1)])
         return
 
-    pages = peers.sample_pages(args.sites, args.articles, args.sample)
-    report = {"sites": args.sites, "articles": args.articles, "cpus": os.cpu_count(),
-              "floor": peers.floor(pages), "peer": peers.news_please(pages[:args.sample // 4]),
-              "runs": []}
-    del pages
-    for scale in args.scales:
-        with CorpusServer(args.sites, args.articles * scale) as server:
-            if not report.get("server_pages_per_s"):
-                report["server_pages_per_s"] = round(throughput(server, pages=500))
-            for kind in args.databases:
-                started = time.strftime("%H:%M:%S")
-                print(f"{started} ingest {scale}x into {kind} ...", flush=True)
-                report["runs"].append({"scale": scale, **ingest(server, kind, args.workers)})
-    first = next((r for r in report["runs"] if r["database"] == "sqlite"), report["runs"][0])
-    report["ours_over_floor"] = _ratio(first["articles_per_s"], report["floor"])
-    report["ours_over_peer"] = _ratio(first["articles_per_s"], report["peer"])
+    rounds = []
+    for n in range(args.repeat):
+        if args.repeat > 1:
+            print(f"{time.strftime('%H:%M:%S')} round {n + 1} of {args.repeat}", flush=True)
+        rounds.append(one_round(args))
+        print_table(rounds[-1])
+    report = rounds[-1]
+    if args.repeat > 1:
+        report["rounds"] = [figures(r) for r in rounds]
+        report["spread"] = spread(rounds)
+        print(f"{'figure':<28} {'mean':>8} {'spread %':>9}   values")
+        for name, s in report["spread"].items():
+            print(f"{name:<28} {s['mean']:>8} {s['spread_percent']:>9}   {s['values']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
-    print_table(report)
     print(f"written {args.out}")
 
 

@@ -1,7 +1,6 @@
 """Downloader middleware: every request (redirect hops and robots.txt included) passes the URL
 guard (aggregator/guard.py) for its source and kind, and its host's address is resolved and
 checked before a byte is sent; once the spider is stopping, requests not yet sent are dropped.
-A page's `<meta http-equiv=refresh>` is followed only to a web URL.
 """
 
 from __future__ import annotations
@@ -10,10 +9,8 @@ import asyncio
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, Request, Response
-from scrapy.utils.response import get_meta_refresh
+from scrapy.http import Request, Response
 
 from aggregator import guard
 from aggregator.sources import Source
@@ -70,14 +67,3 @@ class AddressGuardMiddleware:
                 raise IgnoreRequest(f"refused {response.url}: answered from {reason}")
         return response
 
-
-class WebMetaRefreshMiddleware(MetaRefreshMiddleware):
-    """Scrapy's refresh handling, except that a refresh to `javascript:`, `data:` or any other
-    non-web URL is not a redirect: Scrapy raises building that request, losing the page."""
-
-    def process_response(self, request: Request, response: Response) -> Request | Response:
-        if isinstance(response, HtmlResponse):
-            _, url = get_meta_refresh(response, ignore_tags=self._ignore_tags)
-            if url and urlsplit(url).scheme not in ("http", "https"):
-                return response
-        return super().process_response(request, response)

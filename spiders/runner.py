@@ -42,8 +42,8 @@ class Collector:
         self.db = db or Database(settings.effective_database_url)
         require_current(self.db.engine)
         self.ledger = CrawlLedger(self.db, settings.max_entry_attempts, self.node)
-        self.ingestor = Ingestor(self.db, WarcArchive(settings.data_dir / "warc"),
-                                 screenshots=settings.screenshots.enabled)
+        archive = WarcArchive(settings.data_dir / "warc", settings.warc_max_bytes)
+        self.ingestor = Ingestor(self.db, archive, screenshots=settings.screenshots.enabled)
         self.pool = ExtractionPool(settings.workers, settings.extract_timeout)
         self.outage = Outage()  # database write failures, for /healthz
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))

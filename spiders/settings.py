@@ -43,8 +43,18 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "spiders.robots.SourceRobotsTxtMiddleware": 100,
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-            "spiders.middlewares.WebMetaRefreshMiddleware": 580,
+            "spiders.lean.MetaRefreshWhenPresent": 580,  # Scrapy's own place
         },
+        # Our callbacks yield at most one item and never a request (pages are submitted to
+        # the engine directly): Scrapy's 100 concurrent item tasks per response were the
+        # reactor's largest cost, and these spider middlewares only look at yielded requests
+        # (the referer one stays: the redirect middlewares rely on it).
+        "CONCURRENT_ITEMS": 1,
+        "SPIDER_MIDDLEWARES": {
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+        },
+        "LOG_FORMATTER": "spiders.lean.QuietLogFormatter",
         "ITEM_PIPELINES": {"spiders.pipelines.StorePipeline": 300},
         # Our components read their settings from here: every default is written once,
         # in aggregator/settings.py.

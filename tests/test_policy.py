@@ -25,15 +25,15 @@ def test_rhythm_is_the_median_gap_of_recent_entries():
 
 def test_busy_wire_polls_faster_weekly_column_slower_within_bounds():
     base, low, high = 600, 120, 7200
-    assert policy.adaptive_interval(base, low, high, rhythm_seconds=360) == 180
+    assert policy.adaptive_interval(base, low, high, rhythm_seconds=720) == 180
     assert policy.adaptive_interval(base, low, high, rhythm_seconds=60) == low
     assert policy.adaptive_interval(base, low, high, rhythm_seconds=7 * 86400) == high
     assert policy.adaptive_interval(base, low, high, rhythm_seconds=None) == base
 
 
 def test_publisher_ttl_and_max_age_raise_the_floor():
-    assert policy.adaptive_interval(600, 120, 7200, 360, publisher_min=1800) == 1800
-    assert policy.adaptive_interval(600, 120, 7200, 360, publisher_min=60) == 180
+    assert policy.adaptive_interval(600, 120, 7200, 720, publisher_min=1800) == 1800
+    assert policy.adaptive_interval(600, 120, 7200, 720, publisher_min=60) == 180
 
 
 def test_backoff_doubles_is_capped_and_yields_to_retry_after():
