@@ -18,17 +18,16 @@ TITLE = "Київ: новини дня про електробуси"
 PASSWD_MARK = "root:x:0:"  # what file:///etc/passwd would leak
 
 
-class Trickle:
-    """Accepts connections and trickles a never-ending body, one byte every `every` seconds."""
+class _Listener:
+    """A raw socket server on 127.0.0.1 that hands each connection to `_handle` in a thread."""
 
-    def __init__(self, every: float = 0.2):
-        self.every = every
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
+        self.sock.listen(64)
         self.sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/feed.xml"
+        self.port = self.sock.getsockname()[1]
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
     def _accept(self) -> None:
@@ -37,9 +36,29 @@ class Trickle:
                 conn, _ = self.sock.accept()
             except OSError:
                 continue
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
-    def _drip(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self.sock.close()
+
+
+class Trickle(_Listener):
+    """Accepts connections and trickles a never-ending body, one byte every `every` seconds."""
+
+    def __init__(self, every: float = 0.2):
+        super().__init__()
+        self.every = every
+        self.url = f"http://127.0.0.1:{self.port}/feed.xml"
+
+    def _handle(self, conn: socket.socket) -> None:
         with conn:
             try:
                 conn.recv(65536)
@@ -49,14 +68,6 @@ class Trickle:
                     conn.sendall(b" ")
             except OSError:
                 pass  # the client gave up: that is the point
-
-    def __enter__(self) -> Trickle:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._stop.set()
-        self.sock.close()
 
 
 def _feed(items: str, decl: str = ' encoding="utf-8"') -> str:
@@ -153,44 +164,25 @@ SECRET_PAGE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close
                b"<div style='height:3000px;background:#ff0000'></div></body></html>")
 
 
-class Internal:
+class Internal(_Listener):
     """A server inside the network (on 127.0.0.1) that nothing may reach: it counts every
     connection accepted, whatever comes over it, and answers with an all-red page."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.connections = 0
         self._lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def _accept(self) -> None:
-        while not self._stop.is_set():
+    def _handle(self, conn: socket.socket) -> None:
+        with self._lock:
+            self.connections += 1
+        with conn:
             try:
-                conn, _ = self.sock.accept()
+                conn.settimeout(2)
+                conn.recv(65536)
+                conn.sendall(SECRET_PAGE)
             except OSError:
-                continue
-            with self._lock:
-                self.connections += 1
-            with conn:
-                try:
-                    conn.settimeout(2)
-                    conn.recv(65536)
-                    conn.sendall(SECRET_PAGE)
-                except OSError:
-                    pass
-
-    def __enter__(self) -> Internal:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._stop.set()
-        self.sock.close()
+                pass
 
 
 def loopback_name() -> str | None:
