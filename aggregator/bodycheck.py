@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from aggregator.selectors import text_of
+
 SHORT_SHARE = 0.45  # of the page's own paragraph text: less means a wrong container
 MIN_PAGE_TEXT = 800  # characters of paragraph text before the comparison means anything
 LINK_SHARE = 0.5  # of a result's characters inside links: a list of links, not an article
@@ -39,15 +41,15 @@ def link_texts(tree) -> set[str]:
     """Texts a page shows as links: whole <a> elements and the blocks inside them."""
     found = set()
     for node in tree.xpath("//a | //a//p | //a//h1 | //a//h2 | //a//h3 | //a//h4 | //a//div"):
-        text = _flat(node.text_content())
+        text = text_of(node)
         if len(text) >= MIN_LINK_LINE:
             found.add(text)
     return found
 
 
 def captions(tree) -> set[str]:
-    return {_flat(n.text_content()) for n in tree.xpath("//figcaption | //*[@class='caption']")
-            if n.text_content().strip()}
+    return {text for n in tree.xpath("//figcaption | //*[@class='caption']")
+            if (text := text_of(n))}
 
 
 def clean_lines(text: str, links: set[str], caps: set[str]) -> str:
@@ -69,14 +71,14 @@ def paragraph_chars(tree) -> int:
     by_parent: dict = {}
     for p in tree.xpath(_PARAGRAPHS):
         parent = p.getparent()
-        by_parent[parent] = by_parent.get(parent, 0) + len(_flat(p.text_content()))
+        by_parent[parent] = by_parent.get(parent, 0) + len(text_of(p))
     return max(by_parent.values(), default=0)
 
 
 def marked_body(tree) -> str | None:
     """The text of the element the page marks itemprop="articleBody" (microdata), if any."""
     found = tree.xpath('//*[@itemprop="articleBody"]')
-    return _flat(found[0].text_content()) if found else None
+    return text_of(found[0]) if found else None
 
 
 def link_share(text: str, links: set[str]) -> float:
@@ -121,7 +123,7 @@ def drop_comments(tree) -> None:
         if node.xpath("boolean(.//h1)"):
             continue
         total = total or max(paragraph_chars(tree), 1)
-        own = sum(len(_flat(p.text_content())) for p in node.xpath(".//p"))
+        own = sum(len(text_of(p)) for p in node.xpath(".//p"))
         if own <= _MAX_COMMENT_SHARE * total:
             node.getparent().remove(node)
 
@@ -133,6 +135,6 @@ def lead(tree, description: str | None, text: str) -> str:
     if len(wanted) < 40 or wanted in _flat(text):
         return text
     for node in tree.xpath("//body//p | //body//h2 | //body//div[not(*)]"):
-        if _flat(node.text_content()) == wanted:
+        if text_of(node) == wanted:
             return f"{wanted}\n{text}"
     return text

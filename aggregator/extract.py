@@ -23,15 +23,13 @@ from trafilatura.meta import reset_caches
 from trafilatura.settings import Extractor
 
 from aggregator import bodycheck, language, pagefacts
-from aggregator.dates import parse_loose, parse_timestamp, precision_of
+from aggregator.dates import parse_loose, precision_of
 from aggregator.encoding import decode_html
-from aggregator.language import guess_language
 from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
 from aggregator.sanitize import safe_html
 from aggregator.selectors import block_text, drop, select, text_of
 from aggregator.vocabulary import DatePrecision, DateSource, ExtractionOutcome, ExtractionPath
 
-__all__ = ["MIN_TEXT_CHARS", "extract_article", "guess_language", "parse_timestamp"]
 _RESET_EVERY = 1000
 MIN_TEXT_CHARS = 50
 # A byline or dateline of digits and separators only, e.g. "20.11.2026, 09:15".

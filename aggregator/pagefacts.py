@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from lxml import html as lxml_html
 
 from aggregator.dates import LOCAL_TZ, parse_timestamp, precision_of
-from aggregator.selectors import block_text
+from aggregator.selectors import block_text, text_of
 from aggregator.vocabulary import DatePrecision, DateSource
 
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished",
@@ -133,12 +133,12 @@ def _dated_element(tree) -> StatedDate | None:
     found = []
     marked = [n for n in classed(tree, _DATED_CLASS, _DATED_TAGS) if not n.xpath(_ELSEWHERE)]
     for order, node in enumerate(marked):
-        text = " ".join(node.text_content().split())
+        text = text_of(node)
         if not 6 <= len(text) <= 80 or (day := _byline_date(text)) is None:
             continue
         when, timed = day
         nxt = node.getnext()
-        after = " ".join(nxt.text_content().split())[:20] if nxt is not None else ""
+        after = text_of(nxt)[:20] if nxt is not None else ""
         if not timed and _CLOCK.fullmatch(after or "-"):
             when, timed = _byline_date(f"{text} {after}")
         inside = bool(node.xpath("ancestor::article or ancestor::main"))
@@ -192,7 +192,7 @@ def headline(tree, ld: list[dict], metas: dict[str, str], extracted: str | None,
     og = _meta(metas, ("og:title", "twitter:title"))
     ld_head = next((i["headline"] for i in ld if isinstance(i.get("headline"), str)), None)
     stated = [strip_site(t, names) for t in (og, ld_head) if t]
-    h1s = [" ".join(h.text_content().split()) for h in tree.xpath("//h1")]
+    h1s = [text_of(h) for h in tree.xpath("//h1")]
     h1s = [h for h in h1s if 3 <= len(h) <= 300]
     page = _SITE_SUFFIX.sub("", strip_site(tree.findtext(".//title") or "", names))
     for candidate in (*stated, *h1s):  # the one the page's <title> repeats
@@ -258,6 +258,6 @@ def authors(tree, ld: list[dict], *given: tuple[str, ...]) -> tuple[str, ...]:
     for names in (*given, _ld_authors(ld)):
         if cleaned := clean_authors(names):
             return cleaned
-    bylines = [" ".join(n.text_content().split()) for n in classed(tree, _AUTHOR_CLASS)
+    bylines = [text_of(n) for n in classed(tree, _AUTHOR_CLASS)
                if not n.xpath(f"{_ELSEWHERE} or descendant::p")]
     return clean_authors(tuple(bylines[:3]))

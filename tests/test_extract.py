@@ -8,7 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from aggregator.extract import extract_article, guess_language, parse_timestamp
+from aggregator.dates import parse_timestamp
+from aggregator.extract import extract_article
+from aggregator.language import guess_language
 from aggregator.vocabulary import DatePrecision, DateSource
 from tests.helpers import SHARED
 from tests.newssite import article_page
