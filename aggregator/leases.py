@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+
+from aggregator.urls import host_of
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Moves:
 def lease_host(url: str) -> str:
     """The host a source's crawls are leased by: its URL's host name, as Scrapy keys its
     per-host slots (the port is not part of it)."""
-    return (urlsplit(url).hostname or "").lower()
+    return host_of(url)
 
 
 def fair_share(me: str, live: Iterable[str], hosts: int) -> int:
