@@ -1,6 +1,6 @@
 """Screenshots of originals, taken off the hot path: the capture queue's worker.
 
-Ingestion only queues a row (see `db.store.enqueue_screenshot`); this worker takes due rows
+Ingestion only queues a row (see `db.batch.enqueue_screenshots`); this worker takes due rows
 from the database with a bounded pool of pages, so a slow, missing or crashing browser never
 holds up a crawl. Every attempt ends in the row: captured with its metadata, pending again
 with a back-off and the reason, or failed for good. The browser itself, relaunched when it

@@ -17,13 +17,14 @@ import dataclasses
 import hashlib
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import NamedTuple
 
-from aggregator import dedup, metrics, placement, provenance, quality, records, urls
+from aggregator import dedup, metrics, records, storing, urls
 from aggregator.archive import WarcArchive
 from aggregator.dates import LOCAL_TZ
-from aggregator.db import extraction_stats, store, stories
+from aggregator.db import batch as batch_db
+from aggregator.db import stories
 from aggregator.db.engine import Database
 from aggregator.sources import Source
 from aggregator.urls import canonical_url, choose_canonical
@@ -60,15 +61,6 @@ def fill_from_feed(draft: records.ArticleDraft,
         description=draft.description or (entry.summary or None),
         image_url=draft.image_url or entry.image_url,
         categories=draft.categories or entry.categories,
-    )
-
-
-def _member(row: stories.MemberRow) -> dedup.StoryMember:
-    cites = frozenset(canonical_url(u) for u in row.cites)
-    return dedup.StoryMember(
-        row.article_id, row.url, urls.registered_domain(row.url), row.at_canonical,
-        row.first_seen_at, row.published_at, cites,
-        frozenset(urls.registered_domain(u) for u in row.cites),
     )
 
 
@@ -154,9 +146,7 @@ class Ingestor:
                     for outcome in self.store_articles(batch[start:start + size])]
         try:
             with self.db.session() as session:
-                if self.shared:
-                    self._lock(session, batch)
-                done = [self._store(session, a) for a in batch]
+                done = self._store(session, batch)
         except Exception as exc:  # noqa: BLE001 - handed back per article, or retried one by one
             if len(batch) == 1:
                 self._reload_index()
@@ -169,13 +159,42 @@ class Ingestor:
                        if a.raw is not None])
         return [stored for stored, _ in done]
 
-    def _lock(self, session, batch: list[Arrival]) -> None:
+    def _store(self, session, batch: list[Arrival]) -> list[tuple[stories.StoredArticle, int]]:
+        """The batch's fetches, then each chunk (aggregator/storing.py) planned from one
+        round of look-ups and written in bulk; its signatures are indexed at once, so later
+        chunks find them."""
+        drafts = [fill_from_feed(a.draft, a.entry) for a in batch]
+        if self.shared:
+            self._lock(session, batch, drafts)
+        fetch_ids = batch_db.insert_fetches(session, [(a.source_id, a.fetch) for a in batch])
+        prepared = [storing.prepare(a, d, f) for a, d, f in zip(batch, drafts, fetch_ids)]
+        out: dict[int, stories.StoredArticle] = {}
+        todo = storing.chunks(prepared)
+        while todo:
+            chunk = todo.pop(0)
+            plan = storing.Planner(session, [prepared[n] for n in chunk], self._near,
+                                   self.screenshots).run()
+            done = iter(storing.write(session, plan))
+            for m, n in enumerate(chunk):
+                if m not in plan.deferred:
+                    article_id, story_id, created, revised = next(done)
+                    out[n] = stories.StoredArticle(article_id, created, story_id, revised)
+            if plan.deferred:
+                todo.insert(0, [chunk[m] for m in plan.deferred])
+            self._index(session, plan.indexed)
+        for n, p in enumerate(prepared):
+            log.debug("stored article %s %s (story %s)", out[n].id, p.draft.url,
+                      out[n].story_id, extra={"source": p.arrival.source.name,
+                                              "url": p.draft.url})
+        return [(out[n], p.fetch_id) for n, p in enumerate(prepared)]
+
+    def _lock(self, session, batch: list[Arrival],
+              drafts: list[records.ArticleDraft]) -> None:
         """Before anything is read: lock every key by which an article of the batch could
         meet an article another node is placing (canonical URL, text hash, band keys,
         editions), all in one sorted statement."""
         keys: list[int] = []
-        for a in batch:
-            draft = fill_from_feed(a.draft, a.entry)
+        for a, draft in zip(batch, drafts):
             canonical = choose_canonical(draft.url, draft.canonical_url, a.source.allowed_domains)
             fp = draft.fingerprint or dedup.fingerprint(draft.text)
             urls_ = [canonical, *(canonical_url(u) for _, u in draft.alternates),
@@ -188,47 +207,24 @@ class Ingestor:
         stories.lock_keys(session, keys)
         metrics.LOCK_WAIT.labels("placement").inc(time.perf_counter() - started)
 
-    def _store(self, session, a: Arrival) -> tuple[stories.StoredArticle, int]:
-        """One article's steps inside the batch's transaction; its signature is indexed at
-        once, so later articles of the same batch find it."""
-        outcome = quality.of_draft(a.draft, a.source.language)  # before the feed fills gaps
-        draft = fill_from_feed(a.draft, a.entry)
-        canonical = choose_canonical(draft.url, draft.canonical_url, a.source.allowed_domains)
-        fp = draft.fingerprint or dedup.fingerprint(draft.text)
-        cites = provenance.cited_sources(draft.text, draft.title, draft.links, draft.url,
-                                         (a.source.title, draft.sitename))
-        guid = a.entry.guid if a.entry else None
-        fetch_id = store.add_fetch(session, a.source_id, a.fetch)
-        version = records.ArticleVersion(fetch_id, tuple(a.entry_ids), draft, canonical, fp,
-                                         a.fetch.fetched_at)
-        links = provenance.provenance_links(a.source, draft, canonical, a.entry, cites)
-        known = stories.find_known(session, a.source_id, draft.url, canonical, guid)
-        if known is not None and known.same_source:
-            stored = stories.revise_article(session, known.id, version)
-        elif known is not None:  # one article per canonical URL: a sighting, not a copy
-            stored = stories.sighted(session, known, version)
-            listed = a.entry.link if a.entry else draft.url
-            links = provenance.sighting_links(a.source.name, a.source.url, known.url, listed,
-                                              guid)
-        else:
-            new = records.NewArticle(a.source_id, guid, urls.edition_key(canonical),
-                                     self._place(session, draft, canonical, fp), version)
-            stored = stories.insert_article(session, new)
-        store.add_links(session, stored.id, links, a.source_id)
-        if stored.created and self.screenshots and a.source.screenshots:
-            store.enqueue_screenshot(session, stored.id, fetch_id, draft.url)
-        extraction_stats.count(session, a.source_id,
-                               a.fetch.fetched_at.astimezone(timezone.utc).date(), outcome)
-        members = [_member(m) for m in stories.story_members(session, stored.story_id)]
-        stories.set_primary(session, stored.story_id, dedup.choose_primary(members))
-        if (stored.created or stored.revised) and self.shared:
-            stories.save_bands(session, stored.id, dedup.band_keys(fp), replace=stored.revised)
-        elif stored.created or stored.revised:
-            self.index.add(stored.id, fp)
-        log.debug("stored article %s %s (story %s%s)", stored.id, draft.url, stored.story_id,
-                 ", revised" if stored.revised else "",
-                 extra={"source": a.source.name, "url": draft.url})
-        return stored, fetch_id
+    def _near(self, session, fps: list[records.Fingerprint]) -> list[dict[int, float]]:
+        """Stored near matches of each fingerprint: the in-memory index (SQLite) or the
+        shared band table, asked once for the whole chunk (PostgreSQL)."""
+        if not self.shared:
+            return [dict(self.index.matches(fp)) for fp in fps]
+        keys = [dedup.band_keys(fp) for fp in fps]
+        banded = batch_db.band_signatures(session, {k for found in keys for k in found})
+        return [dict(dedup.containment(fp, list({s[0]: s for k in found
+                                                 for s in banded.get(k, ())}.values())))
+                for fp, found in zip(fps, keys)]
+
+    def _index(self, session, indexed: list[tuple[int, records.Fingerprint, bool]]) -> None:
+        if self.shared:
+            batch_db.save_bands(session, {a: dedup.band_keys(fp) for a, fp, _ in indexed},
+                                {a for a, _, revised in indexed if revised})
+            return
+        for article_id, fp, _ in indexed:
+            self.index.add(article_id, fp)
 
     def _reload_index(self) -> None:
         """After a rollback the index may hold signatures that were never stored."""
@@ -236,20 +232,6 @@ class Ingestor:
             return  # the band table rolled back with the rest
         self.index = dedup.NearIndex()
         self.load_index()
-
-    def _place(self, session, draft: records.ArticleDraft, canonical: str,
-               fp: records.Fingerprint) -> records.Placement:
-        """Which story a new article joins: one query gathers the candidates (the near
-        matches come from the in-memory index), aggregator/placement.py chooses."""
-        alternates = [canonical_url(u) for _, u in draft.alternates if u != draft.url]
-        if self.shared:
-            near = dedup.containment(fp, stories.banded(session, dedup.band_keys(fp)))
-        else:
-            near = self.index.matches(fp)
-        candidates = stories.story_candidates(
-            session, canonical, fp.content_hash, dict(near), alternates,
-            urls.edition_counterparts(canonical), urls.edition_key(canonical), draft.language)
-        return placement.choose_story(candidates)
 
     def _archive(self, pages: list[tuple[records.RawPage, int]]) -> None:
         """After the commit: the articles are stored whatever happens to their WARC records."""
@@ -262,5 +244,5 @@ class Ingestor:
             log.error(error, extra={"url": pages[0][0].url})
             saved = [(None, error)] * len(pages)
         with self.db.session() as session:
-            for (_, fetch_id), (pointer, error) in zip(pages, saved):
-                stories.save_warc(session, fetch_id, pointer, error)
+            batch_db.save_warcs(session, [(fetch_id, pointer, error) for (_, fetch_id), (
+                pointer, error) in zip(pages, saved)])

@@ -322,29 +322,6 @@ class Placement:
 
 
 @dataclass(frozen=True)
-class ArticleVersion:
-    """One fetch of an article page, ready to store: as a new article or a revision."""
-
-    fetch_id: int
-    entry_ids: tuple[int, ...]
-    draft: ArticleDraft
-    canonical_url: str
-    fingerprint: Fingerprint
-    fetched_at: datetime
-
-
-@dataclass(frozen=True)
-class NewArticle:
-    """An article not stored before in its source, and the story it joins."""
-
-    source_id: int
-    guid: str | None
-    edition_key: str | None
-    placement: Placement
-    version: ArticleVersion
-
-
-@dataclass(frozen=True)
 class TranslationJob:
     """One queued translation taken off the queue: the revision's words and the languages."""
 

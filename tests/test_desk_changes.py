@@ -52,7 +52,7 @@ def _writer(db_url: str, name: str, hold: float = 0.0) -> None:
         arrival = _arrival(ingestor, source, source_id, n)
         if hold:
             with db.session() as session:
-                ingestor._store(session, arrival)  # the store path, inside our transaction
+                ingestor._store(session, [arrival])  # the store path, inside our transaction
                 time.sleep(hold)
         else:
             ingestor.store_articles([arrival])

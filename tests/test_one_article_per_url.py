@@ -10,17 +10,17 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from aggregator.db import store, stories
+from aggregator.db import batch, store
 from aggregator.db.engine import Database
 from aggregator.db.migrate import upgrade
 from aggregator.db.models import Article, FeedEntry, ProvenanceLink, Source, Story
 from aggregator.dedup import fingerprint
 from aggregator.ingest import Arrival, Ingestor
 from aggregator.ledger import CrawlLedger
-from aggregator.records import ArticleDraft, ArticleVersion, FetchRecord, NewArticle, Placement
+from aggregator.records import ArticleDraft, FetchRecord
 from aggregator.records import FeedEntry as Entry
 from aggregator.sources import Source as SourceConfig
-from aggregator.vocabulary import PlacementKind
+from aggregator.urls import url_key
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 URL = "https://www.rbc.ua/ukr/news/bridge-1700000001.html"
@@ -100,15 +100,15 @@ def test_the_schema_refuses_a_second_row_for_a_canonical_url(db_url):
     ledger = CrawlLedger(db)
     with db.session() as session:
         for name, sid in (("rbc", ledger.register(RBC)), ("top", ledger.register(TOP))):
-            version = ArticleVersion(store.add_fetch(session, sid, fetch(URL)), (),
-                                     ArticleDraft(url=f"{URL}?from={name}", text=TEXT), URL,
-                                     fingerprint(TEXT), NOW)
-            new = NewArticle(sid, None, None, Placement(None, PlacementKind.FIRST), version)
+            row = {"source_id": sid, "fetch_id": store.add_fetch(session, sid, fetch(URL)),
+                   "url": f"{URL}?from={name}", "canonical_url": URL,
+                   "canonical_key": url_key(URL), "text": TEXT,
+                   "content_hash": fingerprint(TEXT).content_hash, "fetched_at": NOW}
             if name == "rbc":
-                stories.insert_article(session, new)
+                batch.insert_articles(session, [row])
             else:
                 with pytest.raises(IntegrityError):
-                    stories.insert_article(session, new)
+                    batch.insert_articles(session, [row])
     db.dispose()
 
 

@@ -18,7 +18,6 @@ from aggregator.db.models import (
     FeedEntry,
     Fetch,
     ProvenanceLink,
-    Screenshot,
     Source,
     utcnow,
 )
@@ -27,7 +26,7 @@ from aggregator.provenance import sighting_links
 from aggregator.records import Link, PendingEntry
 from aggregator.sources import Source as SourceConfig
 from aggregator.urls import canonical_url, url_key
-from aggregator.vocabulary import CaptureOutcome, CrawlOutcome, EntryStatus
+from aggregator.vocabulary import CrawlOutcome, EntryStatus
 
 
 def sync_source(session: Session, config: SourceConfig) -> int:
@@ -215,14 +214,6 @@ def add_links(session: Session, article_id: int, links: list[Link],
             session.add(ProvenanceLink(article_id=article_id, source_id=source_id,
                                        kind=link.kind, url=link.url, label=link.label))
     session.flush()
-
-
-def enqueue_screenshot(session: Session, article_id: int, fetch_id: int, url: str) -> None:
-    """Queue a capture of the article's page; the worker takes it after this commit."""
-    now = utcnow()
-    session.add(Screenshot(article_id=article_id, fetch_id=fetch_id, requested_url=url,
-                           requested_at=now, next_attempt_at=now, outcome=CaptureOutcome.PENDING,
-                           attempts=0))
 
 
 def start_crawl(session: Session, source_id: int, started_at: datetime,
