@@ -1,5 +1,6 @@
 """`make bench`: one full ingest of a loopback corpus into SQLite and PostgreSQL through the real
-code path, the floor, our extraction alone and the peer over the same pages, and optionally the scale curve.
+code path, the floor, our extraction alone and the peer over the same pages, and optionally the
+scale curve.
 
     .venv/bin/python -m bench.run [--sites 20] [--articles 250] [--scales 1 4 16]
                                   [--databases sqlite postgres] [--sample 600]
