@@ -18,9 +18,10 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 from trafilatura import bare_extraction
+from trafilatura import metadata as library_meta
 from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.meta import reset_caches
-from trafilatura.settings import Extractor
+from trafilatura.settings import Document, Extractor
 
 from aggregator import bodycheck, language, pagefacts
 from aggregator.dates import parse_loose, precision_of
@@ -46,8 +47,35 @@ def _options(fast: bool = True) -> Extractor:
     """`fast` skips trafilatura's fallback extractors: on the shared corpus's real pages it
     halved the time (65.7 -> 29.7 ms a page); the full cascade runs only where bodycheck
     says the fast result looks wrong (bench/quality.py measures both)."""
-    return Extractor(output_format="python", with_metadata=True, comments=False, tables=True,
-                     fast=fast, date_params={"extensive_search": False})  # its date is unused
+    return Extractor(output_format="python", with_metadata=False, comments=False, tables=True,
+                     fast=fast)  # the metadata comes from _metadata, once
+
+
+def _metadata(tree) -> Document:
+    """trafilatura's metadata (`extract_metadata`, its order and its helpers) for the fields we
+    store: title, author, description, sitename, image, categories, tags. Not its date (never
+    used: pagefacts.publication_date) nor its licence, which took a third of its time."""
+    meta = library_meta.examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    try:
+        meta = library_meta.extract_meta_json(tree, meta)
+    except Exception:  # noqa: BLE001 - as trafilatura does: bugs in its JSON-LD reader
+        pass
+    meta.title = meta.title or library_meta.extract_title(tree)
+    meta.author = meta.author or library_meta.extract_author(tree)
+    meta.url = meta.url or library_meta.extract_url(tree)
+    meta.sitename = meta.sitename or library_meta.extract_sitename(tree)
+    if meta.sitename:
+        meta.sitename = meta.sitename.lstrip("@")
+        if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
+            meta.sitename = meta.sitename.title()
+    elif meta.url and (found := library_meta.META_URL.match(meta.url)):
+        meta.sitename = found[1]
+    meta.categories = meta.categories or library_meta.extract_catstags("category", tree)
+    meta.tags = meta.tags or library_meta.extract_catstags("tag", tree)
+    meta.clean_and_trim()
+    return meta
 
 
 def _page_facts(tree, url: str) -> dict:
@@ -160,7 +188,7 @@ def _rule_body(tree, rules: ExtractRules) -> str | None:
 def _library(tree, url: str, links: set[str], page_chars: int,
              structured: str | None):
     """trafilatura's fast mode, or its full cascade when the fast result looks wrong
-    (trafilatura works on its own copy of the tree)."""
+    (trafilatura works on its own copy of the tree; the text only, no metadata)."""
     fast = bare_extraction(tree, url=url, options=_options(True))
     text = fast.text if fast is not None else ""
     if text.strip() and not bodycheck.looks_wrong(text, page_chars, links, structured):
@@ -175,8 +203,8 @@ def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict]):
     """(trafilatura's document or None, main text, path) by the source's rule, the
     publisher's complete structured body, or the library (checked)."""
     ruled = _rule_body(tree, rules)
-    if ruled is not None:  # the library still gives the metadata
-        return bare_extraction(tree, url=url, options=_options(True)), ruled, ExtractionPath.RULE
+    if ruled is not None:
+        return None, ruled, ExtractionPath.RULE
     bodycheck.drop_comments(tree)
     links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree)
     structured = pagefacts.structured_body(tree, ld)
@@ -216,10 +244,11 @@ def extract_article(
     if not (main or "").strip():
         return ExtractionResult(None, "no main text found on the page",
                                 ExtractionOutcome.EMPTY_TEXT)
-    sitename = (doc and doc.sitename) or None
+    meta = _metadata(tree)
+    sitename = meta.sitename or None
     title = overrides.get("title") or pagefacts.headline(
-        tree, ld, metas, doc and (doc.title or "").strip() or None, sitename)
-    description = (doc and (doc.description or "").strip()) or None
+        tree, ld, metas, (meta.title or "").strip() or None, sitename)
+    description = (meta.description or "").strip() or None
     body = _body(main, title)
     if path != ExtractionPath.RULE:
         body = bodycheck.lead(tree, description, body)
@@ -233,7 +262,7 @@ def extract_article(
     else:
         date = (None, None, DatePrecision.NONE)
     detected, confidence = language.detect(body)
-    authors = pagefacts.authors(tree, ld, overrides.get("authors", ()), _split(doc and doc.author))
+    authors = pagefacts.authors(tree, ld, overrides.get("authors", ()), _split(meta.author))
     body = _without_signature(body, authors)
     draft = ArticleDraft(
         url=url,
@@ -248,9 +277,9 @@ def extract_article(
         language_confidence=confidence if detected else None,
         extraction_path=path,
         description=description,
-        image_url=(doc and doc.image) or None,
-        categories=tuple(c for c in (doc and doc.categories) or () if c),
-        tags=tuple(t for t in (doc and doc.tags) or () if t),
+        image_url=meta.image or None,
+        categories=tuple(c for c in meta.categories or () if c),
+        tags=tuple(t for t in meta.tags or () if t),
         canonical_url=facts["canonical_url"],
         sitename=sitename,
         alternates=facts["alternates"],
