@@ -25,7 +25,7 @@ from trafilatura.settings import Document, Extractor
 
 from aggregator import bodycheck, language, pagefacts
 from aggregator.dates import parse_loose, precision_of
-from aggregator.encoding import decode_html
+from aggregator.encoding import utf8_html
 from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
 from aggregator.sanitize import safe_html
 from aggregator.selectors import block_text, drop, select, text_of
@@ -228,9 +228,9 @@ def extract_article(
     _calls += 1
     if _calls % _RESET_EVERY == 0:
         reset_caches()  # trafilatura's caches grow for the life of the process
-    text, _encoding = decode_html(body, content_type)
+    page, _encoding = utf8_html(body, content_type)
     try:
-        tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
+        tree = lxml_html.document_fromstring(page, parser=_parser())
     except (ParserError, ValueError) as exc:
         return ExtractionResult(None, f"unparseable HTML: {exc}")
     rules = rules or _NO_RULES
