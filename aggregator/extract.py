@@ -165,17 +165,16 @@ def _rule_overrides(tree, rules: ExtractRules) -> dict:
 def _main_html(tree, rules: ExtractRules, doc, url: str, path: ExtractionPath,
                text: str) -> str | None:
     """The main content as safe HTML: the body selector's elements, the structured body's
-    paragraphs, else trafilatura's tree."""
+    paragraphs, else trafilatura's tree (elements go to the sanitiser as they are)."""
     if path == ExtractionPath.STRUCTURED:
-        parts = [f"<p>{escape(line)}</p>" for line in text.splitlines()]
-    elif rules.body:
-        parts = [lxml_html.tostring(m, encoding="unicode") for m in select(tree, rules.body)
-                 if not isinstance(m, str)]
-    elif doc is not None and doc.body is not None:
-        parts = [lxml_html.tostring(convert_to_html(doc.body), encoding="unicode")]
-    else:
-        return None
-    return safe_html("".join(parts), url)
+        return safe_html("".join(f"<p>{escape(line)}</p>" for line in text.splitlines()), url)
+    if rules.body:
+        return safe_html([m for m in select(tree, rules.body) if not isinstance(m, str)], url)
+    if doc is not None and doc.body is not None:
+        body = convert_to_html(doc.body)[0]  # <html><body>: its content, as parsing it gave
+        lead = [body.text] if body.text and body.text.strip() else []
+        return safe_html([*lead, *body], url)
+    return None
 
 
 def _rule_body(tree, rules: ExtractRules) -> str | None:
