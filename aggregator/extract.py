@@ -19,13 +19,16 @@ from lxml import html as lxml_html
 from lxml.etree import ParserError
 from trafilatura import bare_extraction
 from trafilatura import metadata as library_meta
+from trafilatura.baseline import block_text as library_block_text
 from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.meta import reset_caches
 from trafilatura.settings import Document, Extractor
+from trafilatura.utils import line_processing
 
 from aggregator import bodycheck, language, pagefacts
 from aggregator.dates import parse_loose, precision_of
 from aggregator.encoding import utf8_html
+from aggregator.pagescan import Marked, PageScan, descendant_links
 from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
 from aggregator.sanitize import safe_html
 from aggregator.selectors import block_text, drop, select, text_of
@@ -51,7 +54,7 @@ def _options(fast: bool = True) -> Extractor:
                      fast=fast)  # the metadata comes from _metadata, once
 
 
-def _metadata(tree) -> Document:
+def _metadata(tree, scan: PageScan) -> Document:
     """trafilatura's metadata (`extract_metadata`, its order and its helpers) for the fields we
     store: title, author, description, sitename, image, categories, tags. Not its date (never
     used: pagefacts.publication_date) nor its licence, which took a third of its time."""
@@ -72,10 +75,58 @@ def _metadata(tree) -> Document:
             meta.sitename = meta.sitename.title()
     elif meta.url and (found := library_meta.META_URL.match(meta.url)):
         meta.sitename = found[1]
-    meta.categories = meta.categories or library_meta.extract_catstags("category", tree)
-    meta.tags = meta.tags or library_meta.extract_catstags("tag", tree)
+    meta.categories = meta.categories or _catstags(tree, scan, _CATEGORY_HOLDERS, "category")
+    meta.tags = meta.tags or _catstags(tree, scan, _TAG_HOLDERS, "tag")
     meta.clean_and_trim()
     return meta
+
+
+def _starts(m: Marked, *prefixes: str) -> bool:
+    return m.cls is not None and m.cls.startswith(prefixes)
+
+
+def _holds(m: Marked, *parts: str) -> bool:
+    return m.cls is not None and any(part in m.cls for part in parts)
+
+
+# trafilatura's CATEGORIES_XPATHS and TAGS_XPATHS (trafilatura/xpaths.py, 2.x) as tests of one
+# scanned element each, in their order: `//div[...]//a[@href]` evaluated for every element was
+# a millisecond a page (tests/test_extract.py holds them to the library's own results).
+_CATEGORY_HOLDERS = (
+    lambda m: (m.tag == "div" and m.cls is not None and re.match(
+        r"(?:post-?info|post-?meta|meta|entry-meta|entry-info|entry-utility)", m.cls) is not None)
+    or (m.tag == "div" and m.id is not None and m.id.startswith("postpath")),
+    lambda m: m.tag == "p" and (_starts(m, "postmeta", "entry-categories") or m.cls == "postinfo"
+                                or m.id == "filedunder"),
+    lambda m: m.tag == "footer" and _starts(m, "entry-meta", "entry-footer"),
+    lambda m: m.tag in ("li", "span") and (
+        m.cls in ("post-category", "postcategory", "entry-category") or _holds(m, "cat-links")),
+    lambda m: m.tag == "header" and m.cls == "entry-header",
+    lambda m: m.tag == "div" and m.cls in ("row", "tags"),
+)
+_TAG_HOLDERS = (
+    lambda m: m.tag == "div" and m.cls == "tags",
+    lambda m: m.tag == "p" and _starts(m, "entry-tags"),
+    lambda m: m.tag == "div" and (m.cls in ("row", "jp-relatedposts", "entry-utility") or (
+        m.cls is not None and re.match(r"(?:tag|postmeta|meta)", m.cls) is not None)),
+    lambda m: m.cls == "entry-meta" or _holds(m, "topics", "tags-links"),
+)
+
+
+def _catstags(tree, scan: PageScan, holders, metatype: str) -> list[str]:
+    """trafilatura's `extract_catstags` over the scanned elements: the links of the first kind
+    of holder that has any to a category (tag) page, else (categories) article:section."""
+    wanted = re.compile("/" + metatype.rstrip("y") + "(?:y|ies|s)?/")
+    results: list[str] = []
+    for test in holders:
+        links = descendant_links(m.element for m in scan.marked if test(m))
+        results.extend(library_block_text(a) for a in links if wanted.search(a.attrib["href"]))
+        if results:
+            break
+    if metatype == "category" and not results:
+        results.extend(element.attrib["content"] for element in tree.xpath(
+            './/head//meta[@property="article:section" or contains(@name, "subject")][@content]'))
+    return [r for r in dict.fromkeys(line_processing(x) for x in results if x) if r]
 
 
 def _page_facts(tree, url: str) -> dict:
@@ -198,16 +249,16 @@ def _library(tree, url: str, links: set[str], page_chars: int,
     return fast, ExtractionPath.FAST
 
 
-def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict]):
+def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict], scan: PageScan):
     """(trafilatura's document or None, main text, path) by the source's rule, the
     publisher's complete structured body, or the library (checked)."""
     ruled = _rule_body(tree, rules)
     if ruled is not None:
         return None, ruled, ExtractionPath.RULE
-    bodycheck.drop_comments(tree)
-    links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree)
+    bodycheck.drop_comments(tree, scan)
+    links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree, scan)
     structured = pagefacts.structured_body(tree, ld)
-    marked = bodycheck.marked_body(tree)  # itemprop="articleBody": a yardstick only
+    marked = bodycheck.marked_body(tree, scan)  # itemprop="articleBody": a yardstick only
     doc, path = _library(tree, url, links, bodycheck.paragraph_chars(tree), structured or marked)
     text = bodycheck.clean_lines(doc.text if doc is not None else "", links, caps)
     if bodycheck.complete(structured, text):
@@ -236,14 +287,15 @@ def extract_article(
     facts = _page_facts(tree, url)
     overrides = _rule_overrides(tree, rules)
     ld, metas = pagefacts.json_ld(tree), pagefacts.meta_map(tree)
-    stated = pagefacts.publication_date(tree, ld, metas)
+    scan = PageScan(tree)  # elements by class, id, itemprop: one walk for every pass
+    stated = pagefacts.publication_date(tree, ld, metas, scan)
     updated = pagefacts.modified_date(metas, ld)
-    drop(tree, rules.drop)
-    doc, main, path = _main_text(tree, rules, url, ld)
+    scan.forget(drop(tree, rules.drop))
+    doc, main, path = _main_text(tree, rules, url, ld, scan)
     if not (main or "").strip():
         return ExtractionResult(None, "no main text found on the page",
                                 ExtractionOutcome.EMPTY_TEXT)
-    meta = _metadata(tree)
+    meta = _metadata(tree, scan)
     sitename = meta.sitename or None
     title = overrides.get("title") or pagefacts.headline(
         tree, ld, metas, (meta.title or "").strip() or None, sitename)
@@ -261,7 +313,8 @@ def extract_article(
     else:
         date = (None, None, DatePrecision.NONE)
     detected, confidence = language.detect(body)
-    authors = pagefacts.authors(tree, ld, overrides.get("authors", ()), _split(meta.author))
+    authors = pagefacts.authors(tree, ld, overrides.get("authors", ()), _split(meta.author),
+                                scan=scan)
     body = _without_signature(body, authors)
     draft = ArticleDraft(
         url=url,
