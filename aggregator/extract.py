@@ -75,8 +75,10 @@ def _metadata(tree, scan: PageScan) -> Document:
             meta.sitename = meta.sitename.title()
     elif meta.url and (found := library_meta.META_URL.match(meta.url)):
         meta.sitename = found[1]
-    meta.categories = meta.categories or _catstags(tree, scan, _CATEGORY_HOLDERS, "category")
-    meta.tags = meta.tags or _catstags(tree, scan, _TAG_HOLDERS, "tag")
+    candidates = _holders(scan)
+    meta.categories = meta.categories or _catstags(tree, candidates, _CATEGORY_HOLDERS,
+                                                   "category")
+    meta.tags = meta.tags or _catstags(tree, candidates, _TAG_HOLDERS, "tag")
     meta.clean_and_trim()
     return meta
 
@@ -113,13 +115,24 @@ _TAG_HOLDERS = (
 )
 
 
-def _catstags(tree, scan: PageScan, holders, metatype: str) -> list[str]:
+# What every holder above has in its class or id: a sieve before the tests.
+_HOLDER_CLASS = re.compile(
+    r"^(?:post|meta|entry|tag|row|jp-relatedposts)|cat-links|topics|tags-links")
+_HOLDER_ID = re.compile(r"^(?:postpath|filedunder$)")
+
+
+def _holders(scan: PageScan) -> list[Marked]:
+    return [m for m in scan.marked if (m.cls is not None and _HOLDER_CLASS.search(m.cls))
+            or (m.id is not None and _HOLDER_ID.match(m.id))]
+
+
+def _catstags(tree, marked: list[Marked], holders, metatype: str) -> list[str]:
     """trafilatura's `extract_catstags` over the scanned elements: the links of the first kind
     of holder that has any to a category (tag) page, else (categories) article:section."""
     wanted = re.compile("/" + metatype.rstrip("y") + "(?:y|ies|s)?/")
     results: list[str] = []
     for test in holders:
-        links = descendant_links(m.element for m in scan.marked if test(m))
+        links = descendant_links(m.element for m in marked if test(m))
         results.extend(library_block_text(a) for a in links if wanted.search(a.attrib["href"]))
         if results:
             break

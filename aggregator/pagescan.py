@@ -26,6 +26,9 @@ class Marked(NamedTuple):
     itemprop: str | None
 
 
+_new = tuple.__new__  # a Marked without the generated __new__ (a Python call an element)
+
+
 class PageScan:
     """The elements of a page with a class, id or itemprop, in document order."""
 
@@ -36,7 +39,7 @@ class PageScan:
             if attrib:
                 cls, ident, prop = attrib.get("class"), attrib.get("id"), attrib.get("itemprop")
                 if cls is not None or ident is not None or prop is not None:
-                    self.marked.append(Marked(element, element.tag, cls, ident, prop))
+                    self.marked.append(_new(Marked, (element, element.tag, cls, ident, prop)))
 
     def forget(self, removed: list) -> None:
         """Leave out elements taken off the page, and everything inside them."""
