@@ -42,8 +42,8 @@ def link_texts(tree) -> set[str]:
     """Texts a page shows as links: whole <a> elements and the blocks inside them."""
     found = set()
     for node in tree.xpath("//a | //a//p | //a//h1 | //a//h2 | //a//h3 | //a//h4 | //a//div"):
-        text = text_of(node)
-        if len(text) >= MIN_LINK_LINE:
+        raw = node.text_content()  # no shorter once spaces are collapsed: most links stop here
+        if len(raw) >= MIN_LINK_LINE and len(text := " ".join(raw.split())) >= MIN_LINK_LINE:
             found.add(text)
     return found
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from html import escape
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 from trafilatura import bare_extraction
@@ -42,6 +43,9 @@ _DATELINE = re.compile(r"^[\d\s.:,/-]{6,25}$")
 _BYLINE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}\b.{0,60}$")
 _NO_RULES = ExtractRules()
 _ABSOLUTE = re.compile(r"(?i)(https?:|//)")
+# Links inside paragraphs, quotes and list items, one path; an absolute href has ":" or "//".
+_TEXT_LINKS = etree.XPath("//a[@href][ancestor::p or ancestor::blockquote or ancestor::li]"
+                          "[contains(@href, ':') or contains(@href, '//')]")
 _calls = 0
 
 
@@ -188,7 +192,7 @@ def _body_links(tree, url: str, text: str) -> tuple[tuple[str, str], ...]:
     host = urlsplit(url).netloc.lower()
     flat = " ".join(text.split())
     links = {}
-    for anchor in tree.xpath("//p//a[@href] | //blockquote//a[@href] | //li//a[@href]"):
+    for anchor in _TEXT_LINKS(tree):
         href = anchor.get("href").strip()
         if not _ABSOLUTE.match(href):
             continue  # a relative link stays on the page's host: no need to resolve it

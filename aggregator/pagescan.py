@@ -34,12 +34,11 @@ class PageScan:
 
     def __init__(self, tree):
         self.marked: list[Marked] = []
-        for element in tree.iter(etree.Element):
-            attrib = element.attrib
-            if attrib:
-                cls, ident, prop = attrib.get("class"), attrib.get("id"), attrib.get("itemprop")
-                if cls is not None or ident is not None or prop is not None:
-                    self.marked.append(_new(Marked, (element, element.tag, cls, ident, prop)))
+        for element in tree.iter(etree.Element):  # .get, not .attrib: no object an element
+            cls, ident = element.get("class"), element.get("id")
+            prop = element.get("itemprop")
+            if cls is not None or ident is not None or prop is not None:
+                self.marked.append(_new(Marked, (element, element.tag, cls, ident, prop)))
 
     def forget(self, removed: list) -> None:
         """Leave out elements taken off the page, and everything inside them."""
