@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from aggregator.pagescan import PageScan
 from aggregator.selectors import text_of
 
 SHORT_SHARE = 0.45  # of the page's own paragraph text: less means a wrong container
@@ -41,15 +42,17 @@ def link_texts(tree) -> set[str]:
     """Texts a page shows as links: whole <a> elements and the blocks inside them."""
     found = set()
     for node in tree.xpath("//a | //a//p | //a//h1 | //a//h2 | //a//h3 | //a//h4 | //a//div"):
-        text = text_of(node)
-        if len(text) >= MIN_LINK_LINE:
+        raw = node.text_content()  # no shorter once spaces are collapsed: most links stop here
+        if len(raw) >= MIN_LINK_LINE and len(text := " ".join(raw.split())) >= MIN_LINK_LINE:
             found.add(text)
     return found
 
 
-def captions(tree) -> set[str]:
-    return {text for n in tree.xpath("//figcaption | //*[@class='caption']")
-            if (text := text_of(n))}
+def captions(tree, scan: PageScan | None = None) -> set[str]:
+    """Texts of <figcaption> and class="caption" elements."""
+    marked = (scan or PageScan(tree)).marked
+    nodes = [*tree.iter("figcaption"), *(m.element for m in marked if m.cls == "caption")]
+    return {text for n in nodes if (text := text_of(n))}
 
 
 def clean_lines(text: str, links: set[str], caps: set[str]) -> str:
@@ -75,10 +78,11 @@ def paragraph_chars(tree) -> int:
     return max(by_parent.values(), default=0)
 
 
-def marked_body(tree) -> str | None:
+def marked_body(tree, scan: PageScan | None = None) -> str | None:
     """The text of the element the page marks itemprop="articleBody" (microdata), if any."""
-    found = tree.xpath('//*[@itemprop="articleBody"]')
-    return text_of(found[0]) if found else None
+    marked = (scan or PageScan(tree)).marked
+    found = next((m.element for m in marked if m.itemprop == "articleBody"), None)
+    return text_of(found) if found is not None else None
 
 
 def link_share(text: str, links: set[str]) -> float:
@@ -105,19 +109,21 @@ def complete(structured: str | None, text: str) -> bool:
 
 
 _COMMENTS = re.compile(r"(?i)(?:^|[_-])(?:comments?|disqus)(?:$|[_-])")
-_COMMENT_NODES = ('//*[contains(@class, "omment") or contains(@id, "omment") or '
-                  'contains(@class, "OMMENT") or contains(@id, "OMMENT") or '
-                  'contains(@id, "isqus") or contains(@class, "isqus")]')  # cheap in C
+_COMMENT_MARK = re.compile("omment|OMMENT|isqus")  # in a class or id: a cheap first sieve
 _MAX_COMMENT_SHARE = 0.6  # an element holding more of the page's paragraphs is the article
 
 
-def drop_comments(tree) -> None:
+def drop_comments(tree, scan: PageScan | None = None) -> None:
     """Remove reader comments and comment forms (id or class named "comment..."), which
     trafilatura's `comments=False` does not recognise on every site; never a container that
-    holds most of the page's paragraphs."""
-    total = None
-    for node in tree.xpath(_COMMENT_NODES):
-        said = f"{node.get('class') or ''} {node.get('id') or ''}"
+    holds most of the page's paragraphs. The scan forgets what was removed."""
+    scan = scan or PageScan(tree)
+    total, removed = None, []
+    for m in scan.marked:
+        said = f"{m.cls or ''} {m.id or ''}"
+        if not _COMMENT_MARK.search(said):
+            continue
+        node = m.element
         if not any(_COMMENTS.search(n) for n in said.split()) or node.getparent() is None:
             continue
         if node.xpath("boolean(.//h1)"):
@@ -126,6 +132,8 @@ def drop_comments(tree) -> None:
         own = sum(len(text_of(p)) for p in node.xpath(".//p"))
         if own <= _MAX_COMMENT_SHARE * total:
             node.getparent().remove(node)
+            removed.append(node)
+    scan.forget(removed)
 
 
 def lead(tree, description: str | None, text: str) -> str:

@@ -15,16 +15,21 @@ from functools import lru_cache
 from html import escape
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 from trafilatura import bare_extraction
+from trafilatura import metadata as library_meta
+from trafilatura.baseline import block_text as library_block_text
 from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.meta import reset_caches
-from trafilatura.settings import Extractor
+from trafilatura.settings import Document, Extractor
+from trafilatura.utils import line_processing
 
 from aggregator import bodycheck, language, pagefacts
 from aggregator.dates import parse_loose, precision_of
-from aggregator.encoding import decode_html
+from aggregator.encoding import utf8_html
+from aggregator.pagescan import Marked, PageScan, descendant_links
 from aggregator.records import ArticleDraft, ExtractionResult, ExtractRules
 from aggregator.sanitize import safe_html
 from aggregator.selectors import block_text, drop, select, text_of
@@ -38,6 +43,9 @@ _DATELINE = re.compile(r"^[\d\s.:,/-]{6,25}$")
 _BYLINE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}\b.{0,60}$")
 _NO_RULES = ExtractRules()
 _ABSOLUTE = re.compile(r"(?i)(https?:|//)")
+# Links inside paragraphs, quotes and list items, one path; an absolute href has ":" or "//".
+_TEXT_LINKS = etree.XPath("//a[@href][ancestor::p or ancestor::blockquote or ancestor::li]"
+                          "[contains(@href, ':') or contains(@href, '//')]")
 _calls = 0
 
 
@@ -46,8 +54,96 @@ def _options(fast: bool = True) -> Extractor:
     """`fast` skips trafilatura's fallback extractors: on the shared corpus's real pages it
     halved the time (65.7 -> 29.7 ms a page); the full cascade runs only where bodycheck
     says the fast result looks wrong (bench/quality.py measures both)."""
-    return Extractor(output_format="python", with_metadata=True, comments=False, tables=True,
-                     fast=fast, date_params={"extensive_search": False})  # its date is unused
+    return Extractor(output_format="python", with_metadata=False, comments=False, tables=True,
+                     fast=fast)  # the metadata comes from _metadata, once
+
+
+def _metadata(tree, scan: PageScan) -> Document:
+    """trafilatura's metadata (`extract_metadata`, its order and its helpers) for the fields we
+    store: title, author, description, sitename, image, categories, tags. Not its date (never
+    used: pagefacts.publication_date) nor its licence, which took a third of its time."""
+    meta = library_meta.examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    try:
+        meta = library_meta.extract_meta_json(tree, meta)
+    except Exception:  # noqa: BLE001 - as trafilatura does: bugs in its JSON-LD reader
+        pass
+    meta.title = meta.title or library_meta.extract_title(tree)
+    meta.author = meta.author or library_meta.extract_author(tree)
+    meta.url = meta.url or library_meta.extract_url(tree)
+    meta.sitename = meta.sitename or library_meta.extract_sitename(tree)
+    if meta.sitename:
+        meta.sitename = meta.sitename.lstrip("@")
+        if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
+            meta.sitename = meta.sitename.title()
+    elif meta.url and (found := library_meta.META_URL.match(meta.url)):
+        meta.sitename = found[1]
+    candidates = _holders(scan)
+    meta.categories = meta.categories or _catstags(tree, candidates, _CATEGORY_HOLDERS,
+                                                   "category")
+    meta.tags = meta.tags or _catstags(tree, candidates, _TAG_HOLDERS, "tag")
+    meta.clean_and_trim()
+    return meta
+
+
+def _starts(m: Marked, *prefixes: str) -> bool:
+    return m.cls is not None and m.cls.startswith(prefixes)
+
+
+def _holds(m: Marked, *parts: str) -> bool:
+    return m.cls is not None and any(part in m.cls for part in parts)
+
+
+# trafilatura's CATEGORIES_XPATHS and TAGS_XPATHS (trafilatura/xpaths.py, 2.x) as tests of one
+# scanned element each, in their order: `//div[...]//a[@href]` evaluated for every element was
+# a millisecond a page (tests/test_extract.py holds them to the library's own results).
+_CATEGORY_HOLDERS = (
+    lambda m: (m.tag == "div" and m.cls is not None and re.match(
+        r"(?:post-?info|post-?meta|meta|entry-meta|entry-info|entry-utility)", m.cls) is not None)
+    or (m.tag == "div" and m.id is not None and m.id.startswith("postpath")),
+    lambda m: m.tag == "p" and (_starts(m, "postmeta", "entry-categories") or m.cls == "postinfo"
+                                or m.id == "filedunder"),
+    lambda m: m.tag == "footer" and _starts(m, "entry-meta", "entry-footer"),
+    lambda m: m.tag in ("li", "span") and (
+        m.cls in ("post-category", "postcategory", "entry-category") or _holds(m, "cat-links")),
+    lambda m: m.tag == "header" and m.cls == "entry-header",
+    lambda m: m.tag == "div" and m.cls in ("row", "tags"),
+)
+_TAG_HOLDERS = (
+    lambda m: m.tag == "div" and m.cls == "tags",
+    lambda m: m.tag == "p" and _starts(m, "entry-tags"),
+    lambda m: m.tag == "div" and (m.cls in ("row", "jp-relatedposts", "entry-utility") or (
+        m.cls is not None and re.match(r"(?:tag|postmeta|meta)", m.cls) is not None)),
+    lambda m: m.cls == "entry-meta" or _holds(m, "topics", "tags-links"),
+)
+
+
+# What every holder above has in its class or id: a sieve before the tests.
+_HOLDER_CLASS = re.compile(
+    r"^(?:post|meta|entry|tag|row|jp-relatedposts)|cat-links|topics|tags-links")
+_HOLDER_ID = re.compile(r"^(?:postpath|filedunder$)")
+
+
+def _holders(scan: PageScan) -> list[Marked]:
+    return [m for m in scan.marked if (m.cls is not None and _HOLDER_CLASS.search(m.cls))
+            or (m.id is not None and _HOLDER_ID.match(m.id))]
+
+
+def _catstags(tree, marked: list[Marked], holders, metatype: str) -> list[str]:
+    """trafilatura's `extract_catstags` over the scanned elements: the links of the first kind
+    of holder that has any to a category (tag) page, else (categories) article:section."""
+    wanted = re.compile("/" + metatype.rstrip("y") + "(?:y|ies|s)?/")
+    results: list[str] = []
+    for test in holders:
+        links = descendant_links(m.element for m in marked if test(m))
+        results.extend(library_block_text(a) for a in links if wanted.search(a.attrib["href"]))
+        if results:
+            break
+    if metatype == "category" and not results:
+        results.extend(element.attrib["content"] for element in tree.xpath(
+            './/head//meta[@property="article:section" or contains(@name, "subject")][@content]'))
+    return [r for r in dict.fromkeys(line_processing(x) for x in results if x) if r]
 
 
 def _page_facts(tree, url: str) -> dict:
@@ -96,7 +192,7 @@ def _body_links(tree, url: str, text: str) -> tuple[tuple[str, str], ...]:
     host = urlsplit(url).netloc.lower()
     flat = " ".join(text.split())
     links = {}
-    for anchor in tree.xpath("//p//a[@href] | //blockquote//a[@href] | //li//a[@href]"):
+    for anchor in _TEXT_LINKS(tree):
         href = anchor.get("href").strip()
         if not _ABSOLUTE.match(href):
             continue  # a relative link stays on the page's host: no need to resolve it
@@ -137,17 +233,16 @@ def _rule_overrides(tree, rules: ExtractRules) -> dict:
 def _main_html(tree, rules: ExtractRules, doc, url: str, path: ExtractionPath,
                text: str) -> str | None:
     """The main content as safe HTML: the body selector's elements, the structured body's
-    paragraphs, else trafilatura's tree."""
+    paragraphs, else trafilatura's tree (elements go to the sanitiser as they are)."""
     if path == ExtractionPath.STRUCTURED:
-        parts = [f"<p>{escape(line)}</p>" for line in text.splitlines()]
-    elif rules.body:
-        parts = [lxml_html.tostring(m, encoding="unicode") for m in select(tree, rules.body)
-                 if not isinstance(m, str)]
-    elif doc is not None and doc.body is not None:
-        parts = [lxml_html.tostring(convert_to_html(doc.body), encoding="unicode")]
-    else:
-        return None
-    return safe_html("".join(parts), url)
+        return safe_html("".join(f"<p>{escape(line)}</p>" for line in text.splitlines()), url)
+    if rules.body:
+        return safe_html([m for m in select(tree, rules.body) if not isinstance(m, str)], url)
+    if doc is not None and doc.body is not None:
+        body = convert_to_html(doc.body)[0]  # <html><body>: its content, as parsing it gave
+        lead = [body.text] if body.text and body.text.strip() else []
+        return safe_html([*lead, *body], url)
+    return None
 
 
 def _rule_body(tree, rules: ExtractRules) -> str | None:
@@ -160,7 +255,7 @@ def _rule_body(tree, rules: ExtractRules) -> str | None:
 def _library(tree, url: str, links: set[str], page_chars: int,
              structured: str | None):
     """trafilatura's fast mode, or its full cascade when the fast result looks wrong
-    (trafilatura works on its own copy of the tree)."""
+    (trafilatura works on its own copy of the tree; the text only, no metadata)."""
     fast = bare_extraction(tree, url=url, options=_options(True))
     text = fast.text if fast is not None else ""
     if text.strip() and not bodycheck.looks_wrong(text, page_chars, links, structured):
@@ -171,16 +266,16 @@ def _library(tree, url: str, links: set[str], page_chars: int,
     return fast, ExtractionPath.FAST
 
 
-def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict]):
+def _main_text(tree, rules: ExtractRules, url: str, ld: list[dict], scan: PageScan):
     """(trafilatura's document or None, main text, path) by the source's rule, the
     publisher's complete structured body, or the library (checked)."""
     ruled = _rule_body(tree, rules)
-    if ruled is not None:  # the library still gives the metadata
-        return bare_extraction(tree, url=url, options=_options(True)), ruled, ExtractionPath.RULE
-    bodycheck.drop_comments(tree)
-    links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree)
+    if ruled is not None:
+        return None, ruled, ExtractionPath.RULE
+    bodycheck.drop_comments(tree, scan)
+    links, caps = bodycheck.link_texts(tree), bodycheck.captions(tree, scan)
     structured = pagefacts.structured_body(tree, ld)
-    marked = bodycheck.marked_body(tree)  # itemprop="articleBody": a yardstick only
+    marked = bodycheck.marked_body(tree, scan)  # itemprop="articleBody": a yardstick only
     doc, path = _library(tree, url, links, bodycheck.paragraph_chars(tree), structured or marked)
     text = bodycheck.clean_lines(doc.text if doc is not None else "", links, caps)
     if bodycheck.complete(structured, text):
@@ -200,26 +295,28 @@ def extract_article(
     _calls += 1
     if _calls % _RESET_EVERY == 0:
         reset_caches()  # trafilatura's caches grow for the life of the process
-    text, _encoding = decode_html(body, content_type)
+    page, _encoding = utf8_html(body, content_type)
     try:
-        tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_parser())
+        tree = lxml_html.document_fromstring(page, parser=_parser())
     except (ParserError, ValueError) as exc:
         return ExtractionResult(None, f"unparseable HTML: {exc}")
     rules = rules or _NO_RULES
     facts = _page_facts(tree, url)
     overrides = _rule_overrides(tree, rules)
     ld, metas = pagefacts.json_ld(tree), pagefacts.meta_map(tree)
-    stated = pagefacts.publication_date(tree, ld, metas)
+    scan = PageScan(tree)  # elements by class, id, itemprop: one walk for every pass
+    stated = pagefacts.publication_date(tree, ld, metas, scan)
     updated = pagefacts.modified_date(metas, ld)
-    drop(tree, rules.drop)
-    doc, main, path = _main_text(tree, rules, url, ld)
+    scan.forget(drop(tree, rules.drop))
+    doc, main, path = _main_text(tree, rules, url, ld, scan)
     if not (main or "").strip():
         return ExtractionResult(None, "no main text found on the page",
                                 ExtractionOutcome.EMPTY_TEXT)
-    sitename = (doc and doc.sitename) or None
+    meta = _metadata(tree, scan)
+    sitename = meta.sitename or None
     title = overrides.get("title") or pagefacts.headline(
-        tree, ld, metas, doc and (doc.title or "").strip() or None, sitename)
-    description = (doc and (doc.description or "").strip()) or None
+        tree, ld, metas, (meta.title or "").strip() or None, sitename)
+    description = (meta.description or "").strip() or None
     body = _body(main, title)
     if path != ExtractionPath.RULE:
         body = bodycheck.lead(tree, description, body)
@@ -233,7 +330,8 @@ def extract_article(
     else:
         date = (None, None, DatePrecision.NONE)
     detected, confidence = language.detect(body)
-    authors = pagefacts.authors(tree, ld, overrides.get("authors", ()), _split(doc and doc.author))
+    authors = pagefacts.authors(tree, ld, overrides.get("authors", ()), _split(meta.author),
+                                scan=scan)
     body = _without_signature(body, authors)
     draft = ArticleDraft(
         url=url,
@@ -248,9 +346,9 @@ def extract_article(
         language_confidence=confidence if detected else None,
         extraction_path=path,
         description=description,
-        image_url=(doc and doc.image) or None,
-        categories=tuple(c for c in (doc and doc.categories) or () if c),
-        tags=tuple(t for t in (doc and doc.tags) or () if t),
+        image_url=meta.image or None,
+        categories=tuple(c for c in meta.categories or () if c),
+        tags=tuple(t for t in meta.tags or () if t),
         canonical_url=facts["canonical_url"],
         sitename=sitename,
         alternates=facts["alternates"],

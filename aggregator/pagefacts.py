@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from lxml import html as lxml_html
 
 from aggregator.dates import LOCAL_TZ, parse_timestamp, precision_of
+from aggregator.pagescan import PageScan
 from aggregator.selectors import block_text, text_of
 from aggregator.vocabulary import DatePrecision, DateSource
 
@@ -99,10 +100,6 @@ def _meta(metas: dict[str, str], names: tuple[str, ...]) -> str | None:
     return next((metas[name] for name in names if name in metas), None)
 
 
-def classed(tree, pattern: re.Pattern, tags: set[str] | None = None) -> list:
-    """Elements whose lower-cased class matches `pattern` (one pass, no XPath functions)."""
-    return [n for n in tree.xpath("//*[@class]") if isinstance(n.tag, str)
-            and (tags is None or n.tag in tags) and pattern.search(n.get("class").lower())]
 
 
 def _byline_date(text: str) -> tuple[datetime, bool] | None:
@@ -125,13 +122,13 @@ def _byline_date(text: str) -> tuple[datetime, bool] | None:
     return local.astimezone(timezone.utc), clock is not None
 
 
-def _dated_element(tree) -> StatedDate | None:
+def _dated_element(scan: PageScan) -> StatedDate | None:
     """The element marked as a date whose own short text holds a day: one inside the
     article first, one with a time of day next (a site header's "today" has none), else
     the first; a clock in the element that follows completes a bare day (espreso:
     <div class="date">, <div class="time">)."""
     found = []
-    marked = [n for n in classed(tree, _DATED_CLASS, _DATED_TAGS) if not n.xpath(_ELSEWHERE)]
+    marked = [n for n in scan.classed(_DATED_CLASS, _DATED_TAGS) if not n.xpath(_ELSEWHERE)]
     for order, node in enumerate(marked):
         text = text_of(node)
         if not 6 <= len(text) <= 80 or (day := _byline_date(text)) is None:
@@ -149,7 +146,8 @@ def _dated_element(tree) -> StatedDate | None:
     return StatedDate(when, DateSource.PAGE, DatePrecision.SECOND if timed else DatePrecision.DAY)
 
 
-def publication_date(tree, ld: list[dict], metas: dict[str, str]) -> StatedDate | None:
+def publication_date(tree, ld: list[dict], metas: dict[str, str],
+                     scan: PageScan | None = None) -> StatedDate | None:
     """The publisher's date: meta tags, then JSON-LD, then <time>, then a dated byline."""
     if stated := _stated(_meta(metas, _PUBLISHED_META), DateSource.PAGE):
         return stated
@@ -163,7 +161,7 @@ def publication_date(tree, ld: list[dict], metas: dict[str, str]) -> StatedDate 
     for value in times:
         if stated := _stated(value, DateSource.PAGE):
             return stated
-    return _dated_element(tree)
+    return _dated_element(scan or PageScan(tree))
 
 
 def modified_date(metas: dict[str, str], ld: list[dict]) -> datetime | None:
@@ -252,12 +250,13 @@ def _ld_authors(ld: list[dict]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def authors(tree, ld: list[dict], *given: tuple[str, ...]) -> tuple[str, ...]:
+def authors(tree, ld: list[dict], *given: tuple[str, ...],
+            scan: PageScan | None = None) -> tuple[str, ...]:
     """The first of: the given lists (rule, library), JSON-LD `author`, the page's byline
     elements (class "author"), that still names someone once cleaned."""
     for names in (*given, _ld_authors(ld)):
         if cleaned := clean_authors(names):
             return cleaned
-    bylines = [text_of(n) for n in classed(tree, _AUTHOR_CLASS)
+    bylines = [text_of(n) for n in (scan or PageScan(tree)).classed(_AUTHOR_CLASS)
                if not n.xpath(f"{_ELSEWHERE} or descendant::p")]
     return clean_authors(tuple(bylines[:3]))

@@ -9,6 +9,7 @@ link could reach back through `window.opener`: both are removed or defused here.
 
 from __future__ import annotations
 
+import copy
 from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
@@ -25,15 +26,28 @@ _DOM_NAMES = ("id", "name")
 _NEW_TAB_REL = "noopener noreferrer"
 
 
-def safe_html(fragment: str, base_url: str) -> str | None:
-    """Cleaned HTML of `fragment` (a snippet, not a whole page); None when nothing is left."""
-    if not fragment.strip():
-        return None
-    try:
-        tree = lxml_html.fragment_fromstring(fragment, create_parent="div")
-    except (ParserError, ValueError):
-        return None
-    tree = _CLEANER.clean_html(tree)
+def safe_html(fragment: str | list, base_url: str) -> str | None:
+    """Cleaned HTML of `fragment` (a snippet, not a whole page); None when nothing is left.
+
+    The fragment is markup, or its parts as `lxml.html.fragments_fromstring` gives them (a
+    leading text, then elements) when they are parsed already: those elements are copied
+    with their tails, so the tree they belong to stays as it is, and nothing is parsed again.
+    """
+    if isinstance(fragment, str):
+        if not fragment.strip():
+            return None
+        try:
+            tree = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        except (ParserError, ValueError):
+            return None
+    else:
+        tree = lxml_html.Element("div")
+        for part in fragment:
+            if isinstance(part, str):
+                tree.text = part
+            else:  # the copy becomes an lxml.html element once inside the new <div>
+                tree.append(copy.deepcopy(part))
+    _CLEANER(tree)  # in place: the tree is ours
     for element in tree.iter():
         _absolute_web_urls(element, base_url)
         _defuse(element)

@@ -39,12 +39,16 @@ def select(tree, selector: str) -> list:
     return found if isinstance(found, list) else [found]
 
 
-def drop(tree, selectors: tuple[str, ...]) -> None:
-    """Remove every element matched by any selector (with its content, keeping its tail)."""
+def drop(tree, selectors: tuple[str, ...]) -> list:
+    """Remove every element matched by any selector (with its content, keeping its tail);
+    return the removed elements."""
+    removed = []
     for selector in selectors:
         for element in select(tree, selector):
             if isinstance(element, etree._Element) and element.getparent() is not None:
                 element.drop_tree()
+                removed.append(element)
+    return removed
 
 
 def text_of(node) -> str:

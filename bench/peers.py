@@ -1,6 +1,7 @@
 """The yardsticks, measured in this process over a sample of the corpus: the floor
-(trafilatura's `bare_extraction` in a plain loop, one core) and a peer (news-please's
-`from_html`).
+(trafilatura's `bare_extraction` in a plain loop, one core), a peer (news-please's
+`from_html`) and our extraction alone (`extract_article`, no fingerprint, no database) over
+the same pages, so that `extraction / floor` compares like with like.
 
 Stable figures: both are warmed up on WARM_UP pages first (lazy imports and caches cost the
 peer about 0.4 s on its first page, which moved a 100-page figure by several percent), the
@@ -53,6 +54,13 @@ def floor(pages: list[tuple[str, bytes]]) -> dict:
     from trafilatura import bare_extraction
 
     return _rate(pages, lambda body, url: bare_extraction(body, url=url, with_metadata=True))
+
+
+def extraction(pages: list[tuple[str, bytes]]) -> dict:
+    """The aggregator's extractor alone, as an extraction worker calls it (no source rules)."""
+    from aggregator.extract import extract_article
+
+    return _rate(pages, lambda body, url: extract_article(body, url).draft)
 
 
 def news_please(pages: list[tuple[str, bytes]]) -> dict | None:

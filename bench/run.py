@@ -1,5 +1,6 @@
 """`make bench`: one full ingest of a loopback corpus into SQLite and PostgreSQL through the real
-code path, the floor and the peer over the same pages, and optionally the scale curve.
+code path, the floor, our extraction alone and the peer over the same pages, and optionally the
+scale curve.
 
     .venv/bin/python -m bench.run [--sites 20] [--articles 250] [--scales 1 4 16]
                                   [--databases sqlite postgres] [--sample 600]
@@ -151,11 +152,14 @@ def print_table(report: dict) -> None:
         if run.get("cpu_ms"):
             print(f"CPU ms an article, {run['database']} {run['scale']}x: " + ", ".join(
                 f"{name} {ms}" for name, ms in run["cpu_ms"].items()))
-    for name in ("floor", "peer"):
-        if report[name]:
+    for name in ("floor", "extraction", "peer"):
+        if report.get(name):
             print(f"{name}: {report[name]['articles_per_s']} articles/s "
                   f"({report[name]['articles_per_cpu_s']} per CPU second) over "
                   f"{report[name]['pages']} pages ({report[name]['empty']} empty)")
+    if report.get("extraction_over_floor"):
+        print(f"extraction/floor {report['extraction_over_floor']} "
+              f"({report['extraction_over_floor_cpu']} in CPU time)")
     if report["runs"]:
         print(f"ours/floor {report['ours_over_floor']}  ours/peer {report['ours_over_peer']}  "
               f"(SQLite, {report['runs'][0]['scale']}x)")
@@ -165,10 +169,14 @@ def one_round(args: argparse.Namespace) -> dict:
     """Yardsticks, then one ingest per scale and database."""
     pages = peers.sample_pages(args.sites, args.articles, args.sample)
     report = {"sites": args.sites, "articles": args.articles, "cpus": os.cpu_count(),
-              "floor": peers.floor(pages),
+              "floor": peers.floor(pages), "extraction": peers.extraction(pages),
               "peer": peers.news_please(pages[:args.peer_sample or args.sample // 2]),
               "runs": []}
     del pages
+    report["extraction_over_floor"] = _ratio(report["extraction"]["articles_per_s"],
+                                             report["floor"])
+    report["extraction_over_floor_cpu"] = round(report["extraction"]["articles_per_cpu_s"]
+                                                 / report["floor"]["articles_per_cpu_s"], 2)
     for scale in [] if args.yardsticks_only else args.scales:
         with CorpusServer(args.sites, args.articles * scale) as server:
             if not report.get("server_pages_per_s"):
@@ -189,13 +197,13 @@ def one_round(args: argparse.Namespace) -> dict:
 def figures(report: dict) -> dict[str, float]:
     """The headline figures of one round, by name (what --repeat compares)."""
     out = {}
-    for name in ("floor", "peer"):
-        if report[name]:
+    for name in ("floor", "extraction", "peer"):
+        if report.get(name):
             out[f"{name} articles/s"] = report[name]["articles_per_s"]
             out[f"{name} articles/CPU s"] = report[name]["articles_per_cpu_s"]
     for run in report["runs"]:
         out[f"{run['database']} {run['scale']}x articles/s"] = run["articles_per_s"]
-    for key in ("ours_over_floor", "ours_over_peer"):
+    for key in ("extraction_over_floor", "ours_over_floor", "ours_over_peer"):
         if report.get(key):
             out[key] = report[key]
     return out
@@ -227,7 +235,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds; above 1 the spread of every figure is printed")
     parser.add_argument("--yardsticks-only", action="store_true",
-                        help="the floor and the peer, no ingest")
+                        help="the floor, our extraction alone and the peer, no ingest")
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0: cores)")
     parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of each ingest "
                         "(threads apart) into this directory")

@@ -18,7 +18,9 @@ def test_harness_reports_every_figure(tmp_path):
                    cwd=ROOT, check=True, capture_output=True, timeout=240)
     report = json.loads(out.read_text())
     assert report["floor"]["articles_per_s"] > 0
-    assert {"ours_over_floor", "ours_over_peer", "server_pages_per_s"} <= report.keys()
+    assert report["extraction"]["articles_per_s"] > 0
+    assert {"ours_over_floor", "ours_over_peer", "extraction_over_floor",
+            "server_pages_per_s"} <= report.keys()
     (run,) = report["runs"]
     assert run["stored"] == 10 and run["failed"] == 0
     for key in ("articles_per_s", "peak_daemon_rss_mb", "peak_tree_rss_mb", "db_bytes_per_1000"):

@@ -3,13 +3,14 @@ labels lose to the bytes, control characters never reach the text."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from pathlib import Path
 
 import pytest
 
-from aggregator.encoding import decode_html, feed_charset, sniff_charset
+from aggregator.encoding import decode_html, feed_charset, sniff_charset, utf8_html
 from aggregator.extract import extract_article
 from aggregator.feeds import parse_feed
 from tests.helpers import story
@@ -91,3 +92,16 @@ def test_every_real_page_reencoded_without_labels_decodes_right():
             if decode_html(body, "text/html")[0] != body.decode(encoding):
                 missed.append((path.name, encoding))
     assert not missed
+
+
+def test_utf8_html_is_the_decoded_text_in_utf8():
+    """The bytes the extractor parses: the body itself when it is clean UTF-8, else the same
+    text decode_html gives (labels, sniffing, control characters), encoded as UTF-8."""
+    clean = "<p>Київ — новини</p>".encode()
+    assert utf8_html(clean)[0] is clean
+    dirty = "<p>Київ\x1b[2J\x07 — новини\x00\x85</p>".encode()
+    labelled = ("<p>Київ — новини</p>".encode("cp1251"), "text/html; charset=windows-1251")
+    for body, content_type in ((clean, None), (dirty, None), (codecs.BOM_UTF8 + clean, None),
+                               labelled, ("<p>Київ - новини і події</p>".encode("koi8-u"), None)):
+        assert utf8_html(body, content_type) == (decode_html(body, content_type)[0].encode(),
+                                                 decode_html(body, content_type)[1])

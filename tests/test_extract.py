@@ -102,3 +102,63 @@ def test_pravda_2026_gold_body_is_covered():
     found = sum(p[:60] in draft.text for p in paragraphs)
     assert found / len(paragraphs) >= 0.9
     assert draft.published_at.date().isoformat() == "2026-01-08"
+
+
+HOLDERS = """<html><head><title>Holders</title></head><body>
+<div class="post-meta x"><a href="/category/one/">One</a><a href="/about/">About</a></div>
+<div id="postpath-2"><a href="/categories/two/">Two</a></div>
+<p class="entry-categories"><a href="/category/three/">Three</a></p>
+<p id="filedunder"><a href="/category/four/">Four</a></p>
+<footer class="entry-footer"><a href="/category/five/">Five</a></footer>
+<ul><li class="cat-links big"><a href="/category/six/">Six <b>and</b> more</a></li></ul>
+<span class="postcategory"><a href="/category/seven/">Seven</a></span>
+<header class="entry-header"><a href="/category/eight/">Eight</a></header>
+<div class="row"><div class="row"><a href="/tag/nested/">Nested</a></div></div>
+<div class="tags"><a href="/tags/alpha/">Alpha</a><a href="/tag/beta/">Beta</a></div>
+<p class="entry-tags-list"><a href="/tag/gamma/">Gamma</a></p>
+<div class="jp-relatedposts"><a href="/tag/delta/">Delta</a></div>
+<div class="tagcloud"><a href="/tag/epsilon/">Epsilon</a></div>
+<section class="hot topics"><a href="/tag/zeta/">Zeta</a></section>
+<a class="tags-links" href="/tag/self/">Self</a>
+<div class="metadata"><p>Text <a href="/category/nine/">Nine</a></p></div>
+</body></html>"""
+
+
+def test_categories_and_tags_are_trafilaturas_own():
+    """Our one-walk holders give what trafilatura's extract_catstags gives, holder by holder:
+    each kind alone on a page, then all of them together."""
+    from lxml import html as lxml_html
+    from trafilatura.metadata import extract_catstags
+
+    from aggregator import extract
+    from aggregator.pagescan import PageScan
+
+    lines = HOLDERS.splitlines()
+    pages = [HOLDERS] + ["\n".join([*lines[:1], line, *lines[-1:]]) for line in lines[1:-1]]
+    pages.append('<html><head><meta property="article:section" content="Sec"></head>'
+                 '<body><div class="tags"><a href="/tag/a/">A</a></div></body></html>')
+    found = set()
+    for page in pages:
+        tree = lxml_html.document_fromstring(page)
+        candidates = extract._holders(PageScan(tree))
+        for kind, holders in (("category", extract._CATEGORY_HOLDERS),
+                              ("tag", extract._TAG_HOLDERS)):
+            ours = extract._catstags(tree, candidates, holders, kind)
+            assert ours == extract_catstags(kind, tree), (kind, page)
+            found.update(ours)
+    assert {"One", "Two", "Five", "Six and more", "Nested", "Alpha", "Zeta", "Sec"} <= found
+
+
+def test_the_page_tree_survives_the_library_for_our_later_passes():
+    """trafilatura gets the parsed tree itself; it must work on its own copy, or the passes
+    after it (links, lead, byline, the main HTML) would read a pruned page."""
+    from lxml import html as lxml_html
+
+    from aggregator import extract
+
+    url = "http://127.0.0.1/ukr/news/energy-uk.html"
+    tree = lxml_html.document_fromstring(article_page(ENERGY_UK, url), parser=extract._parser())
+    before = lxml_html.tostring(tree)
+    doc, _path = extract._library(tree, url, set(), 0, None)
+    assert doc is not None and ENERGY_UK.paragraphs[0] in doc.text
+    assert lxml_html.tostring(tree) == before

@@ -52,3 +52,19 @@ def test_kept_html_cannot_reach_back_or_shadow_the_page_it_is_inlined_into():
     assert rels["http://127.0.0.1/b"] >= {"noopener", "noreferrer"}
     assert all("opener" not in rel for rel in rels.values())
     assert "Текст" in html and 'src="http://127.0.0.1/i.jpg"' in html
+
+
+def test_parsed_elements_give_the_same_safe_html_and_stay_as_they_were():
+    """The extractor hands the sanitiser the page's own elements (a rule's matches, the
+    library's tree) instead of their markup: the same output, the page's tree untouched."""
+    from lxml import html as lxml_html
+
+    url = "http://127.0.0.1/ukr/news/bridge.html"
+    page = lxml_html.document_fromstring(f"<html><body><div>{HOSTILE}</div>після</body></html>")
+    parts = list(page.find("body/div"))
+    before = lxml_html.tostring(page)
+    markup = "".join(lxml_html.tostring(p, encoding="unicode") for p in parts)
+    assert safe_html(parts, url) == safe_html(markup, url)
+    assert safe_html(["Вступ ", *parts], url) == safe_html("Вступ " + markup, url)
+    assert lxml_html.tostring(page) == before
+    assert safe_html([], url) is None
