@@ -187,7 +187,16 @@ class Planner:
         signature = {"article_id": known.id, "minhash": p.fp.minhash, "shingles": p.fp.shingles}
         (plan.changed_signatures if signed else plan.new_signatures).append(signature)
         plan.updates.append({"id": known.id, **_shown(p)})
+        self._shown_as(known, p)
         return True
+
+    def _shown_as(self, known: db.KnownRow, p: Prepared) -> None:
+        """Later arrivals of the chunk place by the revised text, as by a stored one."""
+        old = next((r for r in self.rows if r.id == known.id), None)
+        self.rows = [r for r in self.rows if r.id != known.id]
+        self.rows.append(StoredRow(known.id, known.story_id, known.canonical_key,
+                                   p.fp.content_hash, old.edition_key if old else None,
+                                   p.draft.language))
 
     def _insert(self, n: int, p: Prepared) -> tuple[int, int]:
         """A new article placed in its story (planned; written by `write`)."""

@@ -124,3 +124,18 @@ def test_copies_repeats_and_revisions_within_one_batch(db_url):
     assert numbers == [1, 2] and title == "Новий заголовок"
     assert desk.count(Article) == 4 and desk.count(Story) == 2
     desk.db.dispose()
+
+
+def test_a_copy_of_a_text_revised_in_the_same_batch_joins_its_story(db_url):
+    desk = Desk(db_url, ("rbc", "korr"))
+    first = desk.ingestor.store_article(desk.arrival("rbc", "bridge", _text(1)))
+    new_text = _text(4)
+    revised, copy = desk.ingestor.store_articles([
+        desk.arrival("rbc", "bridge", new_text, title="Новий заголовок"),
+        desk.arrival("korr", "copy", new_text),
+    ])
+    assert revised.revised and revised.id == first.id
+    assert copy.created and copy.story_id == first.story_id
+    with desk.db.session() as session:
+        assert session.scalar(select(Article.match_kind).where(Article.id == copy.id)) == "exact"
+    desk.db.dispose()
