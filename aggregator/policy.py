@@ -76,15 +76,21 @@ def jittered(seconds: float, unit_random: float) -> float:
 
 def plan_after_crawl(now: datetime, base: float, low: float, high: float, health: Health,
                      entry_rhythm: float | None, publisher_min: float | None,
-                     retry_after: float | None, max_backoff: float, unit_random: float) -> Plan:
-    """The next run after a crawl whose outcome is already in `health`."""
+                     retry_after: float | None, max_backoff: float, unit_random: float,
+                     started: datetime | None = None) -> Plan:
+    """The next run after a crawl whose outcome is already in `health`, counted from the
+    crawl's start (`started`, when given): fetching and storing what the feed listed must not
+    stretch the gap between two polls (at 10x compression it added 20-45 s to a 5-minute wire's
+    p95), but the next poll never comes sooner than MIN_INTERVAL after this crawl ended."""
     rhythm_seconds = entry_rhythm or health.rhythm_seconds
     interval = adaptive_interval(base, low, high, rhythm_seconds, publisher_min)
     delay = backoff(health.consecutive_failures, interval, max_backoff, retry_after)
     wait = jittered(delay or interval, unit_random)
     if retry_after:
         wait = max(wait, retry_after)
-    return Plan(now + timedelta(seconds=wait), interval, delay, rhythm_seconds)
+    next_run = max((started or now) + timedelta(seconds=wait),
+                   now + timedelta(seconds=MIN_INTERVAL))
+    return Plan(next_run, interval, delay, rhythm_seconds)
 
 
 def first_run(now: datetime, health: Health, interval: float, spread: float,

@@ -134,11 +134,12 @@ class CrawlScheduler:
             async with self._slots:
                 metrics.SCHEDULER_LAG.observe(max(0.0, (utcnow() - due).total_seconds()))
                 metrics.CRAWLS_RUNNING.inc()
+                started = utcnow()
                 try:
                     summary = await self.crawl(source)
                 finally:
                     metrics.CRAWLS_RUNNING.dec()
-            self._replan(self.sources.get(name), summary)
+            self._replan(self.sources.get(name), summary, started)
         except Exception:  # noqa: BLE001 - one source's crash must not stop the scheduler
             log.exception("crawl crashed", extra={"source": name, "url": source.url})
             if self.sources.get(name) and not self.stopping:
@@ -147,7 +148,7 @@ class CrawlScheduler:
         finally:
             self.running.discard(name)
 
-    def _replan(self, source: Source | None, summary: CrawlSummary) -> None:
+    def _replan(self, source: Source | None, summary: CrawlSummary, started: datetime) -> None:
         if source is None or self.stopping:
             return  # removed meanwhile, or shutting down
         now = utcnow()
@@ -158,6 +159,7 @@ class CrawlScheduler:
                 now, source.schedule.base_seconds, low, high, health,
                 policy.rhythm(summary.entry_times, now), summary.min_interval_seconds,
                 summary.retry_after_seconds, self.settings.max_backoff, self._random.random(),
+                started,
             )
             if source.schedule.cron:
                 after = now + timedelta(seconds=plan.backoff_seconds)

@@ -85,3 +85,15 @@ def test_state_reads_at_a_glance():
     fresh = Health(last_attempt_at=NOW, last_success_at=NOW,
                    last_new_article_at=NOW - timedelta(hours=1), rhythm_seconds=600)
     assert policy.state(NOW, fresh, 600, 4) == "ok"
+
+
+def test_the_next_poll_is_counted_from_the_crawls_start():
+    healthy = Health(consecutive_failures=0, last_attempt_at=NOW, last_success_at=NOW)
+    ended = NOW + timedelta(seconds=20)  # the crawl fetched and stored its new articles
+    plan = policy.plan_after_crawl(ended, 300, 50, 1800, healthy, 200.0, None, None, 3600, 0.5,
+                                   started=NOW)
+    assert plan.next_run_at == NOW + timedelta(seconds=50)  # not 50 s after it ended
+    slow = NOW + timedelta(seconds=90)  # a crawl longer than the interval
+    plan = policy.plan_after_crawl(slow, 300, 50, 1800, healthy, 200.0, None, None, 3600, 0.5,
+                                   started=NOW)
+    assert plan.next_run_at == slow + timedelta(seconds=policy.MIN_INTERVAL)
