@@ -36,10 +36,14 @@ def strip_controls(text: str) -> str:
     return _CONTROLS.sub("", text)
 
 
+def _html_encoding(body: bytes, content_type: str | None) -> str:
+    return (_known_encoding(body, content_type, html_body_declared_encoding(body))
+            or sniff_charset(body))
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return (page text without control characters, encoding name used)."""
-    encoding = (_known_encoding(body, content_type, html_body_declared_encoding(body))
-                or sniff_charset(body))
+    encoding = _html_encoding(body, content_type)
     return strip_controls(body.decode(encoding, errors="replace")), encoding
 
 
@@ -47,8 +51,7 @@ def utf8_html(body: bytes, content_type: str | None = None) -> tuple[bytes, str]
     """Return (the page as UTF-8 bytes without control characters, encoding name used), for a
     parser that reads bytes: the body itself when it already is clean UTF-8 (most pages), with
     no decoding to text and encoding back."""
-    encoding = (_known_encoding(body, content_type, html_body_declared_encoding(body))
-                or sniff_charset(body))
+    encoding = _html_encoding(body, content_type)
     if (encoding == "utf-8" and len(body.translate(None, _C0_BYTES)) == len(body)
             and not _C1_UTF8.search(body)):
         return body, encoding
