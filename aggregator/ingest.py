@@ -27,7 +27,7 @@ from aggregator.db import batch as batch_db
 from aggregator.db import stories
 from aggregator.db.engine import Database
 from aggregator.sources import Source
-from aggregator.urls import canonical_url, choose_canonical
+from aggregator.urls import canonical_url
 from aggregator.vocabulary import DatePrecision, DateSource
 
 log = logging.getLogger(__name__)
@@ -162,48 +162,43 @@ class Ingestor:
         return [stored for stored, _ in done]
 
     def _store(self, session, batch: list[Arrival]) -> list[tuple[stories.StoredArticle, int]]:
-        """The batch's fetches, then each chunk (aggregator/storing.py) planned from one
-        round of look-ups and written in bulk; its signatures are indexed at once, so later
-        chunks find them."""
-        drafts = [fill_from_feed(a.draft, a.entry) for a in batch]
-        if self.shared:
-            self._lock(session, batch, drafts)
+        """The batch's fetches, the locks (PostgreSQL), then each chunk (aggregator/storing.py)
+        planned from one round of look-ups and written in bulk; its signatures are indexed at
+        once, so later chunks find them."""
         fetch_ids = batch_db.insert_fetches(session, [(a.source_id, a.fetch) for a in batch])
-        prepared = [storing.prepare(a, d, f) for a, d, f in zip(batch, drafts, fetch_ids)]
+        prepared = [storing.prepare(a, fill_from_feed(a.draft, a.entry), f)
+                    for a, f in zip(batch, fetch_ids)]
+        if self.shared:
+            self._lock(session, prepared)
         out: dict[int, stories.StoredArticle] = {}
         todo = storing.chunks(prepared)
         while todo:
             chunk = todo.pop(0)
             plan = storing.Planner(session, [prepared[n] for n in chunk], self._near,
                                    self.screenshots).run()
-            done = iter(storing.write(session, plan))
-            for m, n in enumerate(chunk):
-                if m not in plan.deferred:
-                    article_id, story_id, created, revised = next(done)
-                    out[n] = stories.StoredArticle(article_id, created, story_id, revised)
+            written = storing.write(session, plan)
+            for m, article_id, story_id, created, revised in written.stored:
+                out[chunk[m]] = stories.StoredArticle(article_id, created, story_id, revised)
             if plan.deferred:
                 todo.insert(0, [chunk[m] for m in plan.deferred])
-            self._index(session, plan.indexed)
+            self._index(session, written.indexed)
         for n, p in enumerate(prepared):
             log.debug("stored article %s %s (story %s)", out[n].id, p.draft.url,
                       out[n].story_id, extra={"source": p.arrival.source.name,
                                               "url": p.draft.url})
         return [(out[n], p.fetch_id) for n, p in enumerate(prepared)]
 
-    def _lock(self, session, batch: list[Arrival],
-              drafts: list[records.ArticleDraft]) -> None:
+    def _lock(self, session, prepared: list[storing.Prepared]) -> None:
         """Before anything is read: lock every key by which an article of the batch could
         meet an article another node is placing (canonical URL, text hash, band keys,
         editions), all in one sorted statement."""
         keys: list[int] = []
-        for a, draft in zip(batch, drafts):
-            canonical = choose_canonical(draft.url, draft.canonical_url, a.source.allowed_domains)
-            fp = draft.fingerprint or dedup.fingerprint(draft.text)
-            urls_ = [canonical, *(canonical_url(u) for _, u in draft.alternates),
-                     *urls.edition_counterparts(canonical)]
+        for p in prepared:
+            urls_ = [p.canonical, *(canonical_url(u) for _, u in p.draft.alternates),
+                     *urls.edition_counterparts(p.canonical)]
             keys += [_lock_key("url", urls.url_key(u)) for u in urls_]
-            keys += [_lock_key("text", fp.content_hash), *dedup.band_keys(fp)]
-            if edition := urls.edition_key(canonical):
+            keys += [_lock_key("text", p.fp.content_hash), *dedup.band_keys(p.fp)]
+            if edition := urls.edition_key(p.canonical):
                 keys.append(_lock_key("edition", edition))
         started = time.perf_counter()
         stories.lock_keys(session, keys)

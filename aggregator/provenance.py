@@ -105,6 +105,17 @@ def provenance_links(
     return links
 
 
+def unseen(links: list[Link], seen: set[tuple]) -> list[Link]:
+    """The links not recorded yet, each once. A link is its kind and URL, or its kind and label
+    where it has no URL (an outlet named in the text); `seen` holds such pairs, and grows."""
+    out = []
+    for link in links:
+        if (link.kind, link.url or link.label) not in seen:
+            seen.add((link.kind, link.url or link.label))
+            out.append(link)
+    return out
+
+
 def sighting_links(source_name: str, source_url: str, stored_url: str, listed: str,
                    guid: str | None) -> list[Link]:
     """What another source's listing of a stored article adds: its feed (with the GUID) and

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timezone
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -86,11 +87,12 @@ class Plan:
     new_signatures: list[dict] = field(default_factory=list)
     changed_signatures: list[dict] = field(default_factory=list)
     entries: list[tuple[int, int]] = field(default_factory=list)
-    links: list[dict] = field(default_factory=list)
+    links: list[tuple[int, int, records.Link]] = field(default_factory=list)
     screenshots: list[tuple[int, int, str]] = field(default_factory=list)
     counts: dict = field(default_factory=lambda: defaultdict(quality.Outcomes))
     indexed: list[tuple[int, records.Fingerprint, bool]] = field(default_factory=list)
-    stored: list[tuple[int, int, bool, bool]] = field(default_factory=list)  # id, story, ...
+    # (position in the chunk, article id, story id, created, revised) of each arrival planned
+    stored: list[tuple[int, int, int | None, bool, bool]] = field(default_factory=list)
     deferred: list[int] = field(default_factory=list)
 
     def story(self, story_id: int) -> int:
@@ -104,7 +106,7 @@ class Planner:
 
     def __init__(self, session: Session, prepared: list[Prepared], near: NearLookup,
                  screenshots: bool):
-        self.session, self.prepared, self.screenshots = session, prepared, screenshots
+        self.prepared, self.screenshots = prepared, screenshots
         self.plan = Plan()
         wanted = [(p.arrival.source_id, p.draft.url, p.key,
                    p.arrival.entry.guid if p.arrival.entry else None) for p in prepared]
@@ -159,12 +161,8 @@ class Planner:
             created, revised = True, False
         self.touched.add(article_id)
         plan.entries += [(entry_id, article_id) for entry_id in a.entry_ids]
-        seen = set(self.links.get(article_id, ()))
-        for link in links:
-            if (link.kind, link.url or link.label) not in seen:
-                seen.add((link.kind, link.url or link.label))
-                plan.links.append({"article_id": article_id, "source_id": a.source_id,
-                                   "kind": link.kind, "url": link.url, "label": link.label})
+        plan.links += [(article_id, a.source_id, link) for link in provenance.unseen(
+            links, set(self.links.get(article_id, ())))]
         if created and self.screenshots and a.source.screenshots:
             plan.screenshots.append((article_id, p.fetch_id, p.draft.url))
         day = a.fetch.fetched_at.astimezone(timezone.utc).date()
@@ -172,7 +170,7 @@ class Planner:
         if created or revised:
             plan.indexed.append((article_id, p.fp, revised))
             self.local_signatures.append((article_id, p.fp.minhash, p.fp.shingles))
-        plan.stored.append((article_id, story_id, created, revised))
+        plan.stored.append((n, article_id, story_id, created, revised))
 
     def _revise(self, p: Prepared, known: db.KnownRow) -> bool:
         """A re-fetch: a new revision when title or text changed, else the row's fetch moves."""
@@ -253,9 +251,15 @@ def _shown(p: Prepared) -> dict:
             "fetched_at": p.arrival.fetch.fetched_at, "last_seen_at": utcnow()}
 
 
-def write(session: Session, plan: Plan) -> list[tuple[int, int | None, bool, bool]]:
-    """Write what the plan decided; (article id, story id, created, revised) of each stored
-    arrival, in order, with the ids the database gave."""
+class Written(NamedTuple):
+    """What a chunk's writes gave, with the ids the database chose."""
+
+    stored: list[tuple[int, int, int | None, bool, bool]]  # as Plan.stored
+    indexed: list[tuple[int, records.Fingerprint, bool]]  # (article id, fingerprint, revised)
+
+
+def write(session: Session, plan: Plan) -> Written:
+    """Write what the plan decided."""
     live = [s for s in range(LOCAL, LOCAL + plan.stories) if s not in plan.alias]
     story_ids = dict(zip(live, db.insert_stories(session, len(live))))
 
@@ -279,13 +283,13 @@ def write(session: Session, plan: Plan) -> list[tuple[int, int | None, bool, boo
     db.insert_revisions(session, mapped(plan.revisions))
     db.save_signatures(session, mapped(plan.new_signatures), plan.changed_signatures)
     db.entries_stored(session, [(e, article(a)) for e, a in plan.entries])
-    db.insert_links(session, mapped(plan.links))
+    db.insert_links(session, [(article(a), s, link) for a, s, link in plan.links])
     db.enqueue_screenshots(session, [(article(a), f, u) for a, f, u in plan.screenshots])
     db.count_outcomes(session, plan.counts)
-    stored = [(article(a), story(s), created, revised) for a, s, created, revised in plan.stored]
-    _choose_primaries(session, {s for _, s, _, _ in stored if s is not None})
-    plan.indexed = [(article(a), fp, revised) for a, fp, revised in plan.indexed]
-    return stored
+    stored = [(n, article(a), story(s), created, revised)
+              for n, a, s, created, revised in plan.stored]
+    _choose_primaries(session, {s for _, _, s, _, _ in stored if s is not None})
+    return Written(stored, [(article(a), fp, revised) for a, fp, revised in plan.indexed])
 
 
 def _choose_primaries(session: Session, story_ids: set[int]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -52,13 +52,13 @@ class MemberRow:
     article_id: int
     url: str  # canonical
     at_canonical: bool
-    first_seen_at: object
-    published_at: object
+    first_seen_at: datetime
+    published_at: datetime | None
     cites: tuple[str, ...]
 
 
 def insert_fetches(session: Session, fetches: list[tuple[int, records.FetchRecord]]) -> list[int]:
-    """The fetch rows of a batch; their ids in the same order."""
+    """The fetch rows of a batch (or of one feed); their ids in the same order."""
     rows = [{"source_id": source_id, "kind": f.kind, "url": f.url, "final_url": f.final_url,
              "status": f.status, "content_type": (f.content_type or "")[:200] or None,
              "etag": f.etag, "last_modified": f.last_modified, "fetched_at": f.fetched_at,
@@ -198,10 +198,13 @@ def entries_stored(session: Session, pairs: list[tuple[int, int]]) -> None:
             [{"entry": e, "article": a} for e, a in pairs])
 
 
-def insert_links(session: Session, rows: list[dict]) -> None:
-    if rows:
+def insert_links(session: Session, links: list[tuple[int, int | None, records.Link]]) -> None:
+    """(article id, id of the source whose crawl recorded it, link) for each new link."""
+    if links:
         now = utcnow()
-        session.execute(insert(ProvenanceLink), [{**row, "created_at": now} for row in rows])
+        session.execute(insert(ProvenanceLink), [
+            {"article_id": a, "source_id": s, "kind": link.kind, "url": link.url,
+             "label": link.label, "created_at": now} for a, s, link in links])
 
 
 def enqueue_screenshots(session: Session, rows: list[tuple[int, int, str]]) -> None:

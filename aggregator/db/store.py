@@ -11,18 +11,16 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from aggregator import records
+from aggregator import provenance, records
+from aggregator.db import batch
 from aggregator.db.models import (
     Article,
     Crawl,
     FeedEntry,
-    Fetch,
-    ProvenanceLink,
     Source,
     utcnow,
 )
 from aggregator.policy import Health, Plan
-from aggregator.provenance import sighting_links
 from aggregator.records import Link, PendingEntry
 from aggregator.sources import Source as SourceConfig
 from aggregator.urls import canonical_url, url_key
@@ -58,23 +56,7 @@ def validators(session: Session, source_id: int) -> tuple[str | None, str | None
 
 
 def add_fetch(session: Session, source_id: int, fetch: records.FetchRecord) -> int:
-    row = Fetch(
-        source_id=source_id,
-        kind=fetch.kind,
-        url=fetch.url,
-        final_url=fetch.final_url,
-        status=fetch.status,
-        content_type=(fetch.content_type or "")[:200] or None,
-        etag=fetch.etag,
-        last_modified=fetch.last_modified,
-        fetched_at=fetch.fetched_at,
-        size=fetch.size,
-        sha256=fetch.sha256,
-        duration_ms=fetch.duration_ms,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+    return batch.insert_fetches(session, [(source_id, fetch)])[0]
 
 
 def save_validators(session: Session, source_id: int, fetch: records.FetchRecord) -> None:
@@ -120,7 +102,7 @@ def upsert_entries(
             article_id=article.id if article else None,
         ))
         if article is not None and article.source_id != source_id:
-            add_links(session, article.id, sighting_links(
+            add_links(session, article.id, provenance.sighting_links(
                 source.name, source.url, article.url, entry.link, entry.guid), source_id)
     session.flush()
     return sum(1 for e in fresh if e.link not in stored)
@@ -198,22 +180,11 @@ def entry_skipped(session: Session, entry_ids: list[int], reason: str) -> None:
 
 def add_links(session: Session, article_id: int, links: list[Link],
               source_id: int | None = None) -> None:
-    """Attach provenance links recorded by `source_id`'s crawl, skipping ones already there;
-    a link without a URL (an outlet named in the text) is told apart by its label."""
-    existing = set(
-        session.execute(
-            select(ProvenanceLink.kind, ProvenanceLink.url, ProvenanceLink.label).where(
-                ProvenanceLink.article_id == article_id
-            )
-        ).all()
-    )
-    seen = {(kind, url or label) for kind, url, label in existing}
-    for link in links:
-        if (link.kind, link.url or link.label) not in seen:
-            seen.add((link.kind, link.url or link.label))
-            session.add(ProvenanceLink(article_id=article_id, source_id=source_id,
-                                       kind=link.kind, url=link.url, label=link.label))
-    session.flush()
+    """Attach provenance links recorded by `source_id`'s crawl, skipping ones already there
+    (provenance.unseen)."""
+    seen = batch.existing_links(session, {article_id})[article_id]
+    batch.insert_links(session, [(article_id, source_id, link)
+                                 for link in provenance.unseen(links, seen)])
 
 
 def start_crawl(session: Session, source_id: int, started_at: datetime,
