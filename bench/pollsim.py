@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import bisect
 import random
-import statistics
+from datetime import timedelta
 
 from aggregator import policy
-from bench.newsroom_sites import PUBLISHERS, Publisher, timetable
+from bench.newsroom_sites import PUBLISHERS, SIM_EPOCH, Publisher, timetable
 
 DAY = 86400.0
 EVERY = {"5m": 300.0, "10m": 600.0, "15m": 900.0}
@@ -31,11 +31,10 @@ def polls(publisher: Publisher, times: list[float], seconds: float, seed: int) -
     while t < seconds:
         out.append(t)
         shown = bisect.bisect_right(times, t)
-        if shown != seen:
-            feed = times[max(0, shown - publisher.feed_items):shown]
-            recent = feed[-policy.RHYTHM_ENTRIES:]
-            gaps = [b - a for a, b in zip(recent, recent[1:]) if b > a]
-            rhythm = statistics.median(gaps) if len(gaps) >= 2 else rhythm
+        if shown != seen:  # the scheduler's rule, on the items the feed shows now
+            feed = [SIM_EPOCH + timedelta(seconds=x)
+                    for x in times[max(0, shown - publisher.feed_items):shown]]
+            rhythm = policy.rhythm(feed, SIM_EPOCH + timedelta(seconds=t)) or rhythm
             seen = shown
         interval = policy.adaptive_interval(every, low, high, rhythm, publisher_min)
         t += policy.jittered(interval, rng.random())
