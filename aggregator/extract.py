@@ -360,4 +360,11 @@ def extract_article(
 
 @lru_cache(maxsize=1)
 def _parser():
-    return lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
+    """lxml.html's parser, with its element classes chosen in C: lxml.html's own lookup is a
+    Python call for every element a pass (ours or trafilatura's) touches, about 0.8 ms a page;
+    it only adds the form and input classes, which nothing here uses."""
+    parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=False)
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(
+        element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity))
+    return parser

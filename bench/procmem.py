@@ -1,7 +1,9 @@
-"""Memory of a process tree from /proc: RSS and PSS of a root and all its descendants."""
+"""Memory of a process tree from /proc: RSS and PSS of a root and all its descendants; and the
+CPU time of a server running beside it (PostgreSQL), which the daemon's own figures leave out."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PAGE_SIZE = 4096
@@ -48,3 +50,21 @@ def tree_memory(root: int) -> tuple[int, int]:
         total_pss += _pss(pid)
         todo.extend(children.get(pid, ()))
     return total_rss, total_pss
+
+
+def cpu_seconds(command: str) -> float:
+    """User and system CPU seconds of every process named `command`, with the children each
+    has reaped (a server's finished connection processes), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        if name == command:
+            fields = rest.split()  # fields[11:15]: utime, stime, cutime, cstime
+            total += sum(int(f) for f in fields[11:15])
+    return total / tick

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 
 from aggregator.db.migrate import upgrade
 from bench import peers
-from bench.procmem import process_rss, tree_memory
+from bench.procmem import cpu_seconds, process_rss, tree_memory
 from bench.server import CorpusServer, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -110,6 +110,7 @@ def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None =
             spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
             command = [spy, "record", "--threads", "--rate", "200", "--format", "raw",
                        "-o", str(profile / f"{kind}.txt"), "--", *command]
+        server_cpu = cpu_seconds("postgres") if pg_name else 0.0
         child = subprocess.Popen(command, stderr=log, cwd=Path(__file__).resolve().parents[1])
         sampler = PeakSampler(child.pid)
         sampler.start()
@@ -120,6 +121,9 @@ def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None =
         raise SystemExit(f"ingest into {kind} failed: see {workdir / 'ingest.log'}")
     result = json.loads(out.read_text())
     stored = max(result["stored"], 1)
+    if pg_name:  # the database server's share: its processes' CPU over the ingest
+        result["cpu_ms"]["database"] = round((cpu_seconds("postgres") - server_cpu) / stored
+                                             * 1000, 2)
     result.update(
         database=kind, articles_per_s=round(result["stored"] / result["seconds"], 2),
         peak_daemon_rss_mb=round(sampler.daemon_rss / MB, 1),
