@@ -119,9 +119,9 @@ class Ingestor:
             while True:
                 with self.db.session() as session:
                     rows = stories.unbanded(session, dedup.MIN_SHINGLES)
-                    for article_id, minhash, size in rows:
-                        fp = records.Fingerprint("", minhash, size)
-                        stories.save_bands(session, article_id, dedup.band_keys(fp))
+                    batch_db.save_bands(session, {
+                        article_id: dedup.band_keys(records.Fingerprint("", minhash, size))
+                        for article_id, minhash, size in rows}, set())
                 banded += len(rows)
                 if not rows:
                     break

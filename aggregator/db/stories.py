@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session
 
@@ -60,16 +60,6 @@ def lock_keys(session: Session, keys: list[int]) -> None:
     released by the commit (PostgreSQL; SQLite has one writer anyway)."""
     if keys and session.get_bind().dialect.name == "postgresql":
         session.execute(_LOCK, {"keys": sorted(set(keys))})
-
-
-def save_bands(session: Session, article_id: int, keys: list[int],
-               replace: bool = False) -> None:
-    """An article's band keys (a revision's replace the earlier ones)."""
-    if replace:
-        session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
-    if keys:
-        session.execute(ArticleBand.__table__.insert(),
-                        [{"key": k, "article_id": article_id} for k in dict.fromkeys(keys)])
 
 
 def unbanded(session: Session, min_shingles: int,
