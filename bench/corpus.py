@@ -1,11 +1,11 @@
 """The benchmark corpus: S sites x N articles of news pages, generated on demand.
 
 Every page is a pure function of (site, article), so the server, the floor and the peer all see
-the same bytes without holding the corpus in memory. The markup follows rbc.ua and
-pravda.com.ua as saved in ../shared/corpus/pages (a mega-menu, a news line, inline scripts and
-JSON, share bars, ad slots, "read also" blocks, a long footer), about 100 KB a page, with 300 to
-1,000 words of body text drawn per article. Every 25th article of a site is a rewrite of an
-article of site 0, so story placement does real work.
+the same bytes. The markup follows rbc.ua and pravda.com.ua as saved in ../shared/corpus/pages
+(a mega-menu, a news line, inline scripts and JSON, share bars, ad slots, "read also" blocks, a
+long footer), about 100 KB a page, with 300 to 1,000 words of body text drawn per article.
+Every 25th article of a site is a rewrite of an article of site 0, so story placement does real
+work.
 
 A site publishes its articles through feeds of FEED_ENTRIES items (`/s{site}/feed/{page}.xml`);
 each feed page is one source, so one ingest of all sources fetches every article.
