@@ -281,6 +281,11 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds one page's extraction may take; past that its worker "
         "is killed and replaced, and the page counts as a failed attempt."
     )
+    extract_recycle_pages: int = Field(
+        10000, ge=1, description="Pages an extraction process handles before a fresh one "
+        "takes its place (bounds what a long-lived process may accumulate; a start costs "
+        "about a second of CPU)."
+    )
     warc_max_bytes: int = Field(
         256 * 1024 * 1024, ge=1024 * 1024, description="Size at which a WARC file is closed "
         "and the next one started."

@@ -8,9 +8,9 @@ an executor's call queue gives) and waits at most `timeout` seconds for each ans
 when the worker could start on that page; past that the process is killed, the page comes back
 as a failed ExtractionResult, and a fresh worker takes its place and the page queued behind.
 A worker that crashes or raises costs its page the same way. Workers are recycled after
-TASKS_PER_CHILD pages, which also bounds the caches trafilatura keeps for the life of a process
-(the executor's own `max_tasks_per_child` deadlocks on Python 3.11-3.13 once a backlog is
-queued: CPython gh-115634).
+`recycle_after` pages (the `extract_recycle_pages` setting), which also bounds what a long-lived
+process may accumulate (the executor's own `max_tasks_per_child` deadlocks on Python 3.11-3.13
+once a backlog is queued: CPython gh-115634).
 
 A worker dies with its parent: the kernel kills it when the thread that started it ends (Linux
 PR_SET_PDEATHSIG), a watch on its parent pid covers other systems, and an idle worker sees its
@@ -43,10 +43,6 @@ from aggregator.extract import extract_article
 from aggregator.records import ExtractionResult, ExtractRules
 
 log = logging.getLogger(__name__)
-# A fresh worker costs about 1.7 s of CPU (imports, the language model) and its RSS grows about
-# 10 MB per 1,000 pages: at 500 pages a worker the starts were 3.4 ms of CPU a page (a fifth of
-# extraction), at 2,000 they are 0.85 ms, for at most 20 MB more a worker.
-TASKS_PER_CHILD = 2000
 PIPELINE = 2  # pages sent to a worker at once: the next one waits in its pipe, no idle gap
 SPAWN_AHEAD = 50  # start a recycled worker's successor this many pages early (imports take ~2 s)
 START_TIMEOUT = 120.0  # seconds a new worker may take to import before it counts as broken
@@ -189,8 +185,9 @@ class _Slot:
     """One worker, the pages sent to it but not answered yet (oldest first), and its
     successor while it is being recycled. Used by one driver thread only."""
 
-    def __init__(self, timeout: float | None):
+    def __init__(self, timeout: float | None, recycle_after: int | None):
         self.timeout = timeout
+        self.recycle_after = recycle_after or sys.maxsize
         self.worker: _Worker | None = None
         self.successor: _Worker | None = None
         self.sent: deque[_Task] = deque()
@@ -199,13 +196,14 @@ class _Slot:
     @property
     def wants_work(self) -> bool:
         return len(self.sent) < PIPELINE and (self.worker is None
-                                              or self.worker.sent < TASKS_PER_CHILD)
+                                              or self.worker.sent < self.recycle_after)
 
     def send(self, task: _Task) -> None:
         try:
             if self.worker is None:
                 self.worker, self.successor = self.successor or _Worker(), None
-            if self.worker.sent >= TASKS_PER_CHILD - SPAWN_AHEAD and self.successor is None:
+            if (self.worker.sent >= self.recycle_after - SPAWN_AHEAD and self.successor is None
+                    and self.recycle_after > SPAWN_AHEAD):
                 self.successor = _Worker()  # its imports overlap the old one's last pages
         except OSError as exc:  # no process to be had (limits, memory): this page fails
             task.future.set_result(ExtractionResult(None, failure=f"no extraction worker: {exc}"))
@@ -240,7 +238,7 @@ class _Slot:
             self.sent.clear()
             for waiting in behind:
                 self.send(waiting)
-        elif self.worker.sent >= TASKS_PER_CHILD and not self.sent:
+        elif self.worker.sent >= self.recycle_after and not self.sent:
             self.worker.stop()
             self.worker = None
 
@@ -251,10 +249,13 @@ class _Slot:
 
 
 class ExtractionPool:
-    """`workers` processes; `timeout` seconds (None: no limit) per page."""
+    """`workers` processes; `timeout` seconds (None: no limit) per page; each process replaced
+    by a fresh one after `recycle_after` pages (None: never)."""
 
-    def __init__(self, workers: int, timeout: float | None = None):
+    def __init__(self, workers: int, timeout: float | None = None,
+                 recycle_after: int | None = None):
         self._timeout = timeout
+        self._recycle_after = recycle_after
         self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._closed = False
         self._threads = [threading.Thread(target=self._drive, name=f"extract-{n}", daemon=True)
@@ -265,7 +266,7 @@ class ExtractionPool:
     def _drive(self) -> None:
         """One worker's driver thread: keeps its worker fed (blocking for work only when the
         worker has none) and settles its pages in order, until told to stop."""
-        slot = _Slot(self._timeout)
+        slot = _Slot(self._timeout, self._recycle_after)
         stopping = False
         try:
             while not (stopping and not slot.sent):

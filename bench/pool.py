@@ -6,8 +6,8 @@ time limit): the same pages, the same worker count, rounds taken in turn, in one
 Pages: the real ones in ../shared/corpus/pages (when present) and the benchmark corpus's
 generated ones, repeated to --pages. A first pass warms every worker of both pools (imports,
 dateparser's locale tables), and recycling is off for the run (it costs both designs the same
-fresh process every TASKS_PER_CHILD pages), so the rounds compare the steady state of the two
-ways of handing pages to workers. Prints pages/s per round, the medians and ours/executor.
+fresh process every `extract_recycle_pages` pages), so the rounds compare the steady state of
+the two ways of handing pages to workers. Prints pages/s per round, the medians and ours/executor.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from itertools import cycle, islice
 
-from aggregator import workers
 from aggregator.workers import ExtractionPool, extract_and_fingerprint
 from bench.peers import sample_pages
 from tests.helpers import SHARED
@@ -49,7 +48,6 @@ async def through_pool(pool: ExtractionPool, batch) -> float:
 
 async def compare(processes: int, rounds: int, count: int) -> None:
     batch = pages(count)
-    workers.TASKS_PER_CHILD = 10**9
     executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
     pool = ExtractionPool(processes, timeout=60.0)
     try:

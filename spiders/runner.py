@@ -44,7 +44,8 @@ class Collector:
         self.ledger = CrawlLedger(self.db, settings.max_entry_attempts, self.node)
         archive = WarcArchive(settings.data_dir / "warc", settings.warc_max_bytes)
         self.ingestor = Ingestor(self.db, archive, screenshots=settings.screenshots.enabled)
-        self.pool = ExtractionPool(settings.workers, settings.extract_timeout)
+        self.pool = ExtractionPool(settings.workers, settings.extract_timeout,
+                                   settings.extract_recycle_pages)
         self.outage = Outage()  # database write failures, for /healthz
         self.process = AsyncCrawlerProcess(scrapy_settings(settings))
         self.crawler = self.process.create_crawler(SourceSpider)

@@ -80,6 +80,24 @@ def test_a_worker_that_dies_or_raises_costs_that_page_only():
         pool.close()
 
 
+def test_a_worker_is_replaced_after_its_pages_and_no_page_is_lost():
+    """`extract_recycle_pages`: after 3 pages a worker makes way for a fresh process; every
+    page of the backlog is extracted, and the old process exits."""
+    pool = ExtractionPool(1, timeout=None, recycle_after=3)
+    try:
+        seen: list[set[int]] = []
+        pages = [pool.submit(GOOD, f"http://127.0.0.1/w{i}.html", "text/html", "uk")
+                 for i in range(7)]
+        for page in pages:
+            assert page.result(120).draft is not None
+            seen.append(worker_pids())
+        workers = set().union(*seen)
+        assert len(workers) >= 3, seen  # pages 1-3, 4-6 and 7: three processes
+        assert not still_running(workers - worker_pids())
+    finally:
+        pool.close()
+
+
 def test_close_cancels_queued_pages_and_settles_those_sent():
     pool = ExtractionPool(1, timeout=LIMIT)
     busy = pool.submit(SLOW, "http://127.0.0.1/slow.html", "text/html", "uk")
