@@ -97,3 +97,23 @@ def test_the_next_poll_is_counted_from_the_crawls_start():
     plan = policy.plan_after_crawl(slow, 300, 50, 1800, healthy, 200.0, None, None, 3600, 0.5,
                                    started=NOW)
     assert plan.next_run_at == slow + timedelta(seconds=policy.MIN_INTERVAL)
+
+
+def test_a_wire_picking_up_pace_is_polled_at_its_new_pace():
+    """After a quiet night a feed's 30 newest entries are mostly the night's (here 30 min
+    apart) and only the morning's first few come faster (4 min apart). The median of all their
+    gaps kept the night's pace until half the feed was the morning's: a 5-minute wire was
+    polled every 450 s instead of at its 60 s (bench/newsroom.py at 10x from 06:00: polls of
+    pravda and unian 100-150 simulated s apart until 07:15, p95 delay 75-84 s). The newest
+    gaps set the pace as soon as they are shorter; a lull slows polling only as the long
+    median follows."""
+    night = [NOW - timedelta(minutes=20 + 30 * i) for i in range(25)]
+    morning = [NOW - timedelta(minutes=4 * i) for i in range(5)]
+    assert policy.rhythm(night + morning, NOW) == 240
+    healthy = Health(consecutive_failures=0, last_attempt_at=NOW, last_success_at=NOW)
+    plan = policy.plan_after_crawl(NOW, 300, 50, 1800, healthy,
+                                   policy.rhythm(night + morning, NOW), None, None, 3600, 0.5)
+    assert plan.next_run_at == NOW + timedelta(seconds=60)
+    day = [NOW - timedelta(minutes=90 + 4 * i) for i in range(27)]
+    lull = [NOW - timedelta(minutes=30 * i) for i in range(3)]  # the last three 30 min apart
+    assert policy.rhythm(day + lull, NOW) == 240
