@@ -50,8 +50,10 @@ RESULTS = ROOT / "bench" / "results" / "newsroom.json"
 MB = 2**20
 
 
-def write_config(workdir: Path, room: Newsroom, factor: float, warc_mb: float) -> Path:
-    """The shipped settings and schedules, with every duration divided by `factor`."""
+def write_config(workdir: Path, room: Newsroom, factor: float, warc_mb: float,
+                 recycle_pages: int | None = None) -> Path:
+    """The shipped settings and schedules, with every duration divided by `factor` (and the
+    workers recycled after `recycle_pages`, when given, so a short run crosses recyclings)."""
     config = workdir / "config"
     (config / "sources").mkdir(parents=True)
     settings = {
@@ -61,6 +63,8 @@ def write_config(workdir: Path, room: Newsroom, factor: float, warc_mb: float) -
         "warc_max_bytes": int(warc_mb * MB), "screenshots": {"enabled": False},
         "log": {"level": "INFO", "format": "text"},
     }
+    if recycle_pages:
+        settings["extract_recycle_pages"] = recycle_pages
     (config / "aggregator.yaml").write_text(yaml.safe_dump(settings))
     for site in room.sites:
         pub = site.publisher
@@ -236,7 +240,8 @@ def _timestamp(value) -> float:
 
 
 def run(hours: float, factor: float, sources: int, volume: float, warc_mb: float,
-        settle: float = 1800.0, keep: bool = False, start_hour: float = 0.0) -> dict:
+        settle: float = 1800.0, keep: bool = False, start_hour: float = 0.0,
+        recycle_pages: int | None = None) -> dict:
     """One simulation; items of the last `settle` simulated seconds are not judged (they
     may still be in flight when the daemon is stopped)."""
     seconds = hours * 3600
@@ -246,7 +251,7 @@ def run(hours: float, factor: float, sources: int, volume: float, warc_mb: float
     start = start_hour * 3600  # items before it are the feeds' backlog, not judged
     clock = SimClock(factor, wall0=time.time() + 5, start=start)
     with Newsroom(PUBLISHERS[:sources], clock, start + seconds, volume) as room:
-        config = write_config(workdir, room, factor, warc_mb)
+        config = write_config(workdir, room, factor, warc_mb, recycle_pages)
         (config / "aggregator.yaml").write_text((config / "aggregator.yaml").read_text()
                                                 + f"database_url: {db_url}\n")
         log = open(workdir / "daemon.log", "w")
@@ -326,11 +331,13 @@ def main() -> None:
                         help="simulated time of day the run starts at (Monday 00:00 = 0)")
     parser.add_argument("--settle", type=float, default=1800.0,
                         help="simulated seconds at the end whose items are not judged")
+    parser.add_argument("--recycle-pages", type=int, default=None,
+                        help="extraction workers recycled after N pages (default: shipped)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     report = run(args.hours, args.factor, args.sources, args.volume, args.warc_mb, args.settle,
-                 args.keep, args.start_hour)
+                 args.keep, args.start_hour, args.recycle_pages)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))
     print_report(report)
