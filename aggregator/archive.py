@@ -51,10 +51,7 @@ class WarcArchive:
 
     def write_all(self, pages: list[RawPage]) -> list[WarcPointer]:
         """Append one record per page with a single fsync; raises OSError for the lot."""
-        return self.append(warc_records(pages))
-
-    def append(self, records: list[bytes]) -> list[WarcPointer]:
-        """Append records `warc_records` built, with a single fsync; raises OSError for the lot."""
+        records = [_record(page) for page in pages]
         path = self._current()
         pointers = []
         with path.open("ab") as out:
@@ -65,12 +62,6 @@ class WarcArchive:
             out.flush()
             os.fsync(out.fileno())
         return pointers
-
-
-def warc_records(pages: list[RawPage]) -> list[bytes]:
-    """Each page's response record, its own gzip member. Pure and mostly outside the GIL
-    (zlib, the digests), so the ingest builds a batch's records while it stores the batch."""
-    return [_record(page) for page in pages]
 
 
 def _record(page: RawPage) -> bytes:

@@ -17,12 +17,11 @@ import dataclasses
 import hashlib
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import NamedTuple
 
 from aggregator import dedup, metrics, records, storing, urls
-from aggregator.archive import WarcArchive, warc_records
+from aggregator.archive import WarcArchive
 from aggregator.dates import LOCAL_TZ
 from aggregator.db import batch as batch_db
 from aggregator.db import stories
@@ -104,8 +103,6 @@ class Ingestor:
         self.archive = archive
         self.screenshots = screenshots
         self.shared = db.engine.dialect.name == "postgresql"
-        # builds a batch's WARC records while the batch is stored (they go on disk after)
-        self._builder = ThreadPoolExecutor(1, thread_name_prefix="warc-records")
         self.index = dedup.NearIndex()
         self.load_index()
 
@@ -149,8 +146,6 @@ class Ingestor:
             size = max(1, LOCK_BUDGET // KEYS_PER_ARTICLE)
             return [outcome for start in range(0, len(batch), size)
                     for outcome in self.store_articles(batch[start:start + size])]
-        raws = [a.raw for a in batch if a.raw is not None]
-        built = self._builder.submit(warc_records, raws) if raws and self.archive else None
         try:
             with self.db.session() as session:
                 done = self._store(session, batch)
@@ -162,9 +157,8 @@ class Ingestor:
                         exc)
             self._reload_index()
             return [outcome for a in batch for outcome in self.store_articles([a])]
-        if built is not None:
-            self._archive(built, raws[0].url, [fetch_id for a, (_, fetch_id) in zip(batch, done)
-                                               if a.raw is not None])
+        self._archive([(a.raw, fetch_id) for a, (_, fetch_id) in zip(batch, done)
+                       if a.raw is not None])
         return [stored for stored, _ in done]
 
     def _store(self, session, batch: list[Arrival]) -> list[tuple[stories.StoredArticle, int]]:
@@ -236,14 +230,16 @@ class Ingestor:
         self.index = dedup.NearIndex()
         self.load_index()
 
-    def _archive(self, built: Future, url: str, fetch_ids: list[int]) -> None:
+    def _archive(self, pages: list[tuple[records.RawPage, int]]) -> None:
         """After the commit: the articles are stored whatever happens to their WARC records."""
+        if not pages or self.archive is None:
+            return
         try:
-            saved = [(p, None) for p in self.archive.append(built.result())]
-        except Exception as exc:  # noqa: BLE001 - a full disk, or a record that would not build
+            saved = [(p, None) for p in self.archive.write_all([raw for raw, _ in pages])]
+        except OSError as exc:
             error = f"WARC write failed: {exc}"
-            log.error(error, extra={"url": url})
-            saved = [(None, error)] * len(fetch_ids)
+            log.error(error, extra={"url": pages[0][0].url})
+            saved = [(None, error)] * len(pages)
         with self.db.session() as session:
-            batch_db.save_warcs(session, [(fetch_id, pointer, error) for fetch_id, (
-                pointer, error) in zip(fetch_ids, saved)])
+            batch_db.save_warcs(session, [(fetch_id, pointer, error) for (_, fetch_id), (
+                pointer, error) in zip(pages, saved)])
