@@ -22,23 +22,20 @@ COLUMNS = (("articles", "text"), ("articles", "html"), ("article_revisions", "te
            ("article_search", "document"))
 
 
-def _lz4(bind) -> bool:
-    return bool(bind.execute(sa.text(
-        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
-    )).scalar())
+def _compress(method: str) -> None:
+    """Set `method` on every column, where the server has lz4 (elsewhere pglz stays)."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql" or not bind.execute(sa.text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+            "WHERE name = 'default_toast_compression'")).scalar():
+        return
+    for table, column in COLUMNS:
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION {method}")
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql" or not _lz4(bind):
-        return
-    for table, column in COLUMNS:
-        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION lz4")
+    _compress("lz4")
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql" or not _lz4(bind):
-        return
-    for table, column in COLUMNS:
-        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION default")
+    _compress("default")
