@@ -188,6 +188,9 @@ class _Slot:
     def __init__(self, timeout: float | None, recycle_after: int | None):
         self.timeout = timeout
         self.recycle_after = recycle_after or sys.maxsize
+        # when the successor starts (never early for a life shorter than the head start)
+        self.spawn_at = (self.recycle_after - SPAWN_AHEAD if self.recycle_after > SPAWN_AHEAD
+                         else sys.maxsize)
         self.worker: _Worker | None = None
         self.successor: _Worker | None = None
         self.sent: deque[_Task] = deque()
@@ -202,8 +205,7 @@ class _Slot:
         try:
             if self.worker is None:
                 self.worker, self.successor = self.successor or _Worker(), None
-            if (self.worker.sent >= self.recycle_after - SPAWN_AHEAD and self.successor is None
-                    and self.recycle_after > SPAWN_AHEAD):
+            if self.worker.sent >= self.spawn_at and self.successor is None:
                 self.successor = _Worker()  # its imports overlap the old one's last pages
         except OSError as exc:  # no process to be had (limits, memory): this page fails
             task.future.set_result(ExtractionResult(None, failure=f"no extraction worker: {exc}"))
