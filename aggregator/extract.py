@@ -26,7 +26,7 @@ from trafilatura.meta import reset_caches
 from trafilatura.settings import Document, Extractor
 from trafilatura.utils import line_processing
 
-from aggregator import bodycheck, language, pagefacts
+from aggregator import bodycheck, language, pagefacts, prunepaths
 from aggregator.dates import parse_loose, precision_of
 from aggregator.encoding import utf8_html
 from aggregator.pagescan import Marked, PageScan, descendant_links
@@ -47,6 +47,7 @@ _ABSOLUTE = re.compile(r"(?i)(https?:|//)")
 _TEXT_LINKS = etree.XPath("//a[@href][ancestor::p or ancestor::blockquote or ancestor::li]"
                           "[contains(@href, ':') or contains(@href, '//')]")
 _calls = 0
+prunepaths.install()  # this module is the only trafilatura user
 
 
 @lru_cache(maxsize=2)

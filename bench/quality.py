@@ -199,26 +199,32 @@ def median_ms(pages: list[GoldPage], extract: Callable[[GoldPage], object],
 _CHILD = """
 import json, sys, time, statistics
 sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2])
-from aggregator.extract import extract_article
 from bench.gold import all_pages, own_pages
+if sys.argv[5] == "trafilatura":
+    from trafilatura import bare_extraction
+    extract = lambda p: bare_extraction(p.html, url=p.url, with_metadata=True)
+else:
+    from aggregator.extract import extract_article
+    extract = lambda p: extract_article(p.html, p.url)
 pages = own_pages() if sys.argv[4] == "own" else all_pages()
 repeat, per_page = int(sys.argv[3]), []
 for p in pages:
     best = float('inf')
     for _ in range(repeat):
         t = time.perf_counter()
-        extract_article(p.html, p.url)
+        extract(p)
         best = min(best, time.perf_counter() - t)
     per_page.append(best)
 print(json.dumps(round(statistics.median(per_page) * 1000, 2)))
 """
 
 
-def child_ms(checkout: Path, repeat: int, own: bool = False) -> float:
-    """Median time of a checkout's extractor over the same pages, in a process of its own
-    (no rules: the same call for both checkouts)."""
+def child_ms(checkout: Path, repeat: int, own: bool = False, extractor: str = "ours") -> float:
+    """Median time of a checkout's extractor (or of stock trafilatura: `extractor`) over the
+    same pages, in a process of its own (no rules: the same call for both checkouts; stock,
+    because importing aggregator.extract swaps stand-ins into trafilatura)."""
     out = subprocess.run([sys.executable, "-c", _CHILD, str(checkout), str(ROOT), str(repeat),
-                          "own" if own else "all"],
+                          "own" if own else "all", extractor],
                          capture_output=True, text=True, check=True, cwd=checkout)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -253,8 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         n: {"all": totals(rows, n), "shared": totals(rows, n, shared),
             "own": totals(rows, n, {"own"})} for n in names}}
     if args.timing:
-        timing = {n: median_ms(pages, names[n], args.repeat)
-                  for n in ("ours", "trafilatura")}
+        timing = {"ours": median_ms(pages, names["ours"], args.repeat),
+                  "trafilatura": child_ms(ROOT, args.repeat, args.own, "trafilatura")}
         if args.baseline:  # both in child processes, taking turns: the load hits both alike
             rounds = [(child_ms(ROOT, args.repeat, args.own),
                        child_ms(args.baseline, args.repeat, args.own)) for _ in range(3)]
