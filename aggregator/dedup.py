@@ -48,8 +48,8 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
-    words = _WORD.findall(normalise_text(text))
+def shingles(text: str, size: int = SHINGLE_WORDS, normalised: bool = False) -> set[str]:
+    words = _WORD.findall(text if normalised else normalise_text(text))
     if len(words) <= size:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
@@ -60,12 +60,14 @@ def fingerprint(text: str, size: int = SHINGLE_WORDS, num_perm: int = NUM_PERM) 
 
     CPU-bound: workers.py runs it in the extraction processes, next to extract_article.
     """
-    grams = shingles(text, size)
+    flat = normalise_text(text)  # once, for the hash and the shingles
+    grams = shingles(flat, size, normalised=True)
     minhash = MinHash(num_perm=num_perm, seed=SEED, permutations=_permutations(num_perm),
                       scheme=SCHEME)
     minhash.update_batch([g.encode("utf-8") for g in grams])
     values = minhash.hashvalues.astype("<u4")
-    return Fingerprint(content_hash(text), values.tobytes(), len(grams))
+    digest = hashlib.sha256(flat.encode("utf-8")).hexdigest()  # content_hash(text)
+    return Fingerprint(digest, values.tobytes(), len(grams))
 
 
 def _values(signature: bytes) -> np.ndarray:

@@ -31,7 +31,8 @@ _BEFORE = (r"з посиланням на|за даними|повідомляє
            r"со ссылкой на|по данным|сообщает|сообщило|пишет|"
            r"citing|according to|reported by|unter Berufung auf|berichtet")
 _ATTRIBUTION = re.compile(rf"(?i:\b(?:{_BEFORE})\s+){_MEDIUM}{_NAME}")
-_REPORTS = re.compile(rf"{_NAME}\s+(?:reports|reported|повідомляє|пише|сообщает|пишет)\b")
+_REPORTED = ("reports", "reported", "повідомляє", "пише", "сообщает", "пишет")
+_REPORTS = re.compile(rf"{_NAME}\s+(?:{'|'.join(_REPORTED)})\b")
 _HEADLINE = re.compile(rf"^{_NAME}:\s")
 _NOT_NAMES = {"про", "об", "это", "this", "the", "він", "вона", "они", "вони", "it", "es", "у", "в"}
 
@@ -49,7 +50,8 @@ def attributions(text: str, title: str | None = None) -> list[str]:
     if title and (m := _HEADLINE.match(title)):
         found.append(m.group("name"))
     found += [m.group("name") for m in _ATTRIBUTION.finditer(text)]
-    found += [m.group("name") for m in _REPORTS.finditer(text)]
+    if any(word in text for word in _REPORTED):  # 20x cheaper than trying _NAME everywhere
+        found += [m.group("name") for m in _REPORTS.finditer(text)]
     names = (_clean(n) for n in found)
     return list(dict.fromkeys(n for n in names if n))
 
