@@ -19,6 +19,9 @@ def test_harness_reports_every_figure(tmp_path):
     report = json.loads(out.read_text())
     assert report["floor"]["articles_per_s"] > 0
     assert report["extraction"]["articles_per_s"] > 0
+    assert report["floor_after"]["articles_per_s"] > 0  # the floor brackets the ingest
+    assert report["ours_over_floor"] == round(
+        report["runs"][0]["articles_per_s"] / report["floor_bracket"]["articles_per_s"], 2)
     assert {"ours_over_floor", "ours_over_peer", "extraction_over_floor",
             "server_pages_per_s"} <= report.keys()
     (run,) = report["runs"]
