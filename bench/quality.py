@@ -19,7 +19,6 @@ import re
 import statistics
 import subprocess
 import sys
-import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -182,20 +181,6 @@ def run(pages: list[GoldPage], names: dict[str, Callable[[GoldPage], Found]]) ->
     return rows
 
 
-def median_ms(pages: list[GoldPage], extract: Callable[[GoldPage], object],
-              repeat: int) -> float:
-    """Median over pages of the best of `repeat` runs (the machine is shared and noisy)."""
-    per_page = []
-    for page in pages:
-        best = float("inf")
-        for _ in range(repeat):
-            started = time.perf_counter()
-            extract(page)
-            best = min(best, time.perf_counter() - started)
-        per_page.append(best)
-    return round(statistics.median(per_page) * 1000, 2)
-
-
 _CHILD = """
 import json, sys, time, statistics
 sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2])
@@ -259,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         n: {"all": totals(rows, n), "shared": totals(rows, n, shared),
             "own": totals(rows, n, {"own"})} for n in names}}
     if args.timing:
-        timing = {"ours": median_ms(pages, names["ours"], args.repeat),
+        # Both in fresh child processes: the same conditions, and trafilatura stock.
+        timing = {"ours": child_ms(ROOT, args.repeat, args.own),
                   "trafilatura": child_ms(ROOT, args.repeat, args.own, "trafilatura")}
         if args.baseline:  # both in child processes, taking turns: the load hits both alike
             rounds = [(child_ms(ROOT, args.repeat, args.own),
