@@ -50,17 +50,22 @@ def _attrs(element) -> tuple[str, str]:
     return element.get("id") or "", element.get("class") or ""
 
 
-def scroll_boxes(tree) -> list:
-    """RAW_TREE_PRUNE_XPATH[0]: infinite-scroll containers of appended articles."""
+def _boxes(tree, tags: tuple[str, ...], wanted, kept) -> list:
+    """Elements of `tags` passing both of an expression's predicates, each given (@id, @class)
+    (`kept` also the element)."""
     found = []
-    for element in _descendants(tree, *_BOXES):
+    for element in _descendants(tree, *tags):
         id_, cls = _attrs(element)
-        if not (_SCROLL.search(id_) or _SCROLL.search(cls)):
-            continue
-        if (_MVP.search(id_) or _MVP.search(cls)
-                or next(element.iterdescendants("h1"), None) is None):
+        if wanted(id_, cls) and kept(element, id_, cls):
             found.append(element)
     return found
+
+
+def scroll_boxes(tree) -> list:
+    """RAW_TREE_PRUNE_XPATH[0]: infinite-scroll containers of appended articles."""
+    return _boxes(tree, _BOXES, lambda id_, cls: _SCROLL.search(id_) or _SCROLL.search(cls),
+                  lambda element, id_, cls: _MVP.search(id_) or _MVP.search(cls)
+                  or next(element.iterdescendants("h1"), None) is None)
 
 
 def share_buttons(tree) -> list:
@@ -71,15 +76,10 @@ def share_buttons(tree) -> list:
 
 def comment_boxes(tree) -> list:
     """REMOVE_COMMENTS_AND_LISTS_XPATH[0]: comment sections, and lists of comments."""
-    found = []
-    for element in _descendants(tree, *_COMMENT_BOXES):
-        id_, cls = _attrs(element)
-        if not (_COMMENT_ID.search(id_) or _COMMENT_CLASS.search(cls)):
-            continue
-        if (element.tag not in ("ol", "ul") or _COMMENT_LIST_ID.search(id_)
-                or _COMMENT_CLASS.search(cls)):
-            found.append(element)
-    return found
+    return _boxes(tree, _COMMENT_BOXES,
+                  lambda id_, cls: _COMMENT_ID.search(id_) or _COMMENT_CLASS.search(cls),
+                  lambda element, id_, cls: element.tag not in ("ol", "ul")
+                  or _COMMENT_LIST_ID.search(id_) or _COMMENT_CLASS.search(cls))
 
 
 def _first_of_class_or_id(element) -> str:
