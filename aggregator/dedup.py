@@ -44,12 +44,17 @@ def normalise_text(text: str) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFC", text).casefold()).strip()
 
 
+def _digest(flat: str) -> str:
+    return hashlib.sha256(flat.encode("utf-8")).hexdigest()
+
+
 def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    return _digest(normalise_text(text))
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS, normalised: bool = False) -> set[str]:
-    words = _WORD.findall(text if normalised else normalise_text(text))
+def shingles(flat: str, size: int = SHINGLE_WORDS) -> set[str]:
+    """The `size`-word shingles of an already normalised text (normalise_text)."""
+    words = _WORD.findall(flat)
     if len(words) <= size:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
@@ -61,13 +66,12 @@ def fingerprint(text: str, size: int = SHINGLE_WORDS, num_perm: int = NUM_PERM) 
     CPU-bound: workers.py runs it in the extraction processes, next to extract_article.
     """
     flat = normalise_text(text)  # once, for the hash and the shingles
-    grams = shingles(flat, size, normalised=True)
+    grams = shingles(flat, size)
     minhash = MinHash(num_perm=num_perm, seed=SEED, permutations=_permutations(num_perm),
                       scheme=SCHEME)
     minhash.update_batch([g.encode("utf-8") for g in grams])
     values = minhash.hashvalues.astype("<u4")
-    digest = hashlib.sha256(flat.encode("utf-8")).hexdigest()  # content_hash(text)
-    return Fingerprint(digest, values.tobytes(), len(grams))
+    return Fingerprint(_digest(flat), values.tobytes(), len(grams))
 
 
 def _values(signature: bytes) -> np.ndarray:

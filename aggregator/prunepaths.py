@@ -126,27 +126,24 @@ def _compact(path: str) -> str:
     return " ".join(path.split())
 
 
-_COOKIE_TEXT = ("cookie[-_]?(?:banner|bar|consent|law|notice|policy|description)|notice[-_]{0,2}"
-                "cookie|consent[-_]?(?:banner|manager|sdk)|borlabs|cookiebot|cmplz|onetrust|"
-                "moove[-_]?gdpr")
-# The library's expressions (trafilatura 2.3, xpaths.py and settings.py), whitespace folded.
+# The library's expressions (trafilatura 2.3, xpaths.py and settings.py), whitespace folded,
+# written with the same patterns the stand-ins use.
+_BOX = "self::div or self::section or self::aside"
+_COMMENT_BOX = "self::div or self::list or self::section or self::details or self::ol or self::ul"
 EXPRESSIONS = {
-    scroll_boxes: _compact(
-        ".//*[self::div or self::section or self::aside][ re:test(@id, "
-        "'mvp-post-add-(?:box|wrap)|infinite-?scroll') or re:test(@class, "
-        "'mvp-post-add-(?:box|wrap)|infinite-?scroll')][ not(.//h1) or re:test(@id, "
-        "'mvp-post-add-(?:box|wrap)') or re:test(@class, 'mvp-post-add-(?:box|wrap)')]"),
-    share_buttons: ".//*[self::div or self::section or self::aside]"
-                   "[contains(@class, 'elementor-share-buttons')]",
-    comment_boxes: _compact(
-        ".//*[self::div or self::list or self::section or self::details or self::ol or "
-        "self::ul][ re:test(@id, '^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)') or "
-        "re:test(@class, '^[Cc]omment(?!ary)|(?:article|post)-comments')][ not(self::ol or "
-        "self::ul) or re:test(@id, '^(?:[Cc]omment(?!ary)|comol)') or re:test(@class, "
-        "'^[Cc]omment(?!ary)|(?:article|post)-comments')]"),
-    basic_clean: ".//aside|.//div[contains(@class|@id, 'footer')]|.//fencedframe|.//footer|"
-                 ".//script|.//style|.//svg|.//template|.//*[re:test(@class, '"
-                 + _COOKIE_TEXT + "', 'i') or re:test(@id, '" + _COOKIE_TEXT + "', 'i')]",
+    scroll_boxes: (
+        f".//*[{_BOX}][ re:test(@id, '{_SCROLL.pattern}') or re:test(@class, "
+        f"'{_SCROLL.pattern}')][ not(.//h1) or re:test(@id, '{_MVP.pattern}') or "
+        f"re:test(@class, '{_MVP.pattern}')]"),
+    share_buttons: f".//*[{_BOX}][contains(@class, 'elementor-share-buttons')]",
+    comment_boxes: (
+        f".//*[{_COMMENT_BOX}][ re:test(@id, '{_COMMENT_ID.pattern}') or re:test(@class, "
+        f"'{_COMMENT_CLASS.pattern}')][ not(self::ol or self::ul) or re:test(@id, "
+        f"'{_COMMENT_LIST_ID.pattern}') or re:test(@class, '{_COMMENT_CLASS.pattern}')]"),
+    basic_clean: (
+        ".//aside|.//div[contains(@class|@id, 'footer')]|.//fencedframe|.//footer|.//script|"
+        f".//style|.//svg|.//template|.//*[re:test(@class, '{_COOKIE.pattern}', 'i') or "
+        f"re:test(@id, '{_COOKIE.pattern}', 'i')]"),
 }
 
 
