@@ -93,7 +93,7 @@ def _folds(threshold: float, num_perm: int) -> tuple[int, int, np.ndarray]:
 
 def band_keys(fp: Fingerprint, threshold: float = LSH_THRESHOLD) -> list[int]:
     """The signature's LSH band keys as signed 64-bit integers with the band number folded
-    in, for the shared band table (`article_bands`); none for texts too short to match."""
+    in, for the shared index (`article_signatures.bands`); none for texts too short to match."""
     if fp.shingles < MIN_SHINGLES:
         return []
     values = _values(fp.minhash)

@@ -94,7 +94,7 @@ def _lock_key(kind: str, value: str) -> int:
 class Ingestor:
     """Stores the articles the spider brings, a batch per transaction. Near duplicates are
     found in an in-memory LSH index kept in step with what is stored (SQLite: one node), or
-    on PostgreSQL in the band table all nodes share, asked under advisory locks on the
+    on PostgreSQL in the signatures' band keys all nodes share, asked under advisory locks on the
     article's keys, so copies placed on two nodes at the same moment join one story."""
 
     def __init__(self, db: Database, archive: WarcArchive | None = None,
@@ -108,7 +108,7 @@ class Ingestor:
 
     def load_index(self) -> None:
         """Sign articles stored before signatures; then fill the LSH index from stored
-        signatures (SQLite), or band the signatures not yet in the band table (PostgreSQL)."""
+        signatures (SQLite), or add the band keys the signatures lack (PostgreSQL)."""
         with self.db.session() as session:
             while unsigned := stories.unsigned_articles(session):
                 for article_id, text in unsigned:
@@ -121,11 +121,11 @@ class Ingestor:
                     rows = stories.unbanded(session, dedup.MIN_SHINGLES)
                     batch_db.save_bands(session, {
                         article_id: dedup.band_keys(records.Fingerprint("", minhash, size))
-                        for article_id, minhash, size in rows}, set())
+                        for article_id, minhash, size in rows})
                 banded += len(rows)
                 if not rows:
                     break
-            log.info("near-duplicate index: the shared band table (%d signatures banded now)",
+            log.info("near-duplicate index: the signatures' shared band keys (%d banded now)",
                      banded)
             return
         with self.db.session() as session:
@@ -175,13 +175,13 @@ class Ingestor:
         while todo:
             chunk = todo.pop(0)
             plan = storing.Planner(session, [prepared[n] for n in chunk], self._near,
-                                   self.screenshots).run()
+                                   self.screenshots, banded=self.shared).run()
             written = storing.write(session, plan)
             for m, article_id, story_id, created, revised in written.stored:
                 out[chunk[m]] = stories.StoredArticle(article_id, created, story_id, revised)
             if plan.deferred:
                 todo.insert(0, [chunk[m] for m in plan.deferred])
-            self._index(session, written.indexed)
+            self._index(written.indexed)
         for n, p in enumerate(prepared):
             log.debug("stored article %s %s (story %s)", out[n].id, p.draft.url,
                       out[n].story_id, extra={"source": p.arrival.source.name,
@@ -206,7 +206,7 @@ class Ingestor:
 
     def _near(self, session, fps: list[records.Fingerprint]) -> list[dict[int, float]]:
         """Stored near matches of each fingerprint: the in-memory index (SQLite) or the
-        shared band table, asked once for the whole chunk (PostgreSQL)."""
+        signatures' shared band keys, asked once for the whole chunk (PostgreSQL)."""
         if not self.shared:
             return [dict(self.index.matches(fp)) for fp in fps]
         keys = [dedup.band_keys(fp) for fp in fps]
@@ -215,18 +215,18 @@ class Ingestor:
                                                  for s in banded.get(k, ())}.values())))
                 for fp, found in zip(fps, keys)]
 
-    def _index(self, session, indexed: list[tuple[int, records.Fingerprint, bool]]) -> None:
+    def _index(self, indexed: list[tuple[int, records.Fingerprint]]) -> None:
+        """SQLite's in-memory index learns the chunk's signatures (on PostgreSQL their band
+        keys went into the signature rows)."""
         if self.shared:
-            batch_db.save_bands(session, {a: dedup.band_keys(fp) for a, fp, _ in indexed},
-                                {a for a, _, revised in indexed if revised})
             return
-        for article_id, fp, _ in indexed:
+        for article_id, fp in indexed:
             self.index.add(article_id, fp)
 
     def _reload_index(self) -> None:
         """After a rollback the index may hold signatures that were never stored."""
         if self.shared:
-            return  # the band table rolled back with the rest
+            return  # the band keys rolled back with the rest
         self.index = dedup.NearIndex()
         self.load_index()
 

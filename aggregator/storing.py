@@ -90,7 +90,7 @@ class Plan:
     links: list[tuple[int, int, records.Link]] = field(default_factory=list)
     screenshots: list[tuple[int, int, str]] = field(default_factory=list)
     counts: dict = field(default_factory=lambda: defaultdict(quality.Outcomes))
-    indexed: list[tuple[int, records.Fingerprint, bool]] = field(default_factory=list)
+    indexed: list[tuple[int, records.Fingerprint]] = field(default_factory=list)
     # (position in the chunk, article id, story id, created, revised) of each arrival planned
     stored: list[tuple[int, int, int | None, bool, bool]] = field(default_factory=list)
     deferred: list[int] = field(default_factory=list)
@@ -105,8 +105,8 @@ class Planner:
     """Decides one chunk: revision, sighting or new article (and its story) for each."""
 
     def __init__(self, session: Session, prepared: list[Prepared], near: NearLookup,
-                 screenshots: bool):
-        self.prepared, self.screenshots = prepared, screenshots
+                 screenshots: bool, banded: bool):
+        self.prepared, self.screenshots, self.banded = prepared, screenshots, banded
         self.plan = Plan()
         wanted = [(p.arrival.source_id, p.draft.url, p.key,
                    p.arrival.entry.guid if p.arrival.entry else None) for p in prepared]
@@ -168,7 +168,7 @@ class Planner:
         day = a.fetch.fetched_at.astimezone(timezone.utc).date()
         plan.counts[(a.source_id, day)] += p.outcome
         if created or revised:
-            plan.indexed.append((article_id, p.fp, revised))
+            plan.indexed.append((article_id, p.fp))
             self.local_signatures.append((article_id, p.fp.minhash, p.fp.shingles))
         plan.stored.append((n, article_id, story_id, created, revised))
 
@@ -182,7 +182,7 @@ class Planner:
             return False
         number, signed = self.heads.get(known.id, (0, False))
         plan.revisions.append(_revision(known.id, number + 1, p))
-        signature = {"article_id": known.id, "minhash": p.fp.minhash, "shingles": p.fp.shingles}
+        signature = self._signature(known.id, p.fp)
         (plan.changed_signatures if signed else plan.new_signatures).append(signature)
         plan.updates.append({"id": known.id, **_shown(p)})
         self._shown_as(known, p)
@@ -195,6 +195,13 @@ class Planner:
         self.rows.append(StoredRow(known.id, known.story_id, known.canonical_key,
                                    p.fp.content_hash, old.edition_key if old else None,
                                    p.draft.language))
+
+    def _signature(self, article_id: int, fp: records.Fingerprint) -> dict:
+        """The signature row; with its band keys where the database is the shared
+        near-duplicate index (PostgreSQL), so a revision replaces them in the same row."""
+        bands = (dedup.band_keys(fp) or None) if self.banded else None
+        return {"article_id": article_id, "minhash": fp.minhash, "shingles": fp.shingles,
+                "bands": bands}
 
     def _insert(self, n: int, p: Prepared) -> tuple[int, int]:
         """A new article placed in its story (planned; written by `write`)."""
@@ -225,8 +232,7 @@ class Planner:
             "feed_entry_id": a.entry_ids[0] if a.entry_ids else None,
             "canonical_url": p.canonical, "canonical_key": p.key, **_shown(p)})
         plan.revisions.append(_revision(article_id, 1, p))
-        plan.new_signatures.append({"article_id": article_id, "minhash": p.fp.minhash,
-                                    "shingles": p.fp.shingles})
+        plan.new_signatures.append(self._signature(article_id, p.fp))
         self.rows.append(StoredRow(article_id, story_id, p.key, p.fp.content_hash,
                                    urls.edition_key(p.canonical), p.draft.language))
         return article_id, story_id
@@ -255,7 +261,7 @@ class Written(NamedTuple):
     """What a chunk's writes gave, with the ids the database chose."""
 
     stored: list[tuple[int, int, int | None, bool, bool]]  # as Plan.stored
-    indexed: list[tuple[int, records.Fingerprint, bool]]  # (article id, fingerprint, revised)
+    indexed: list[tuple[int, records.Fingerprint]]  # (article id, fingerprint)
 
 
 def write(session: Session, plan: Plan) -> Written:
@@ -289,7 +295,7 @@ def write(session: Session, plan: Plan) -> Written:
     stored = [(n, article(a), story(s), created, revised)
               for n, a, s, created, revised in plan.stored]
     _choose_primaries(session, {s for _, _, s, _, _ in stored if s is not None})
-    return Written(stored, [(article(a), fp, revised) for a, fp, revised in plan.indexed])
+    return Written(stored, [(article(a), fp) for a, fp in plan.indexed])
 
 
 def _choose_primaries(session: Session, story_ids: set[int]) -> None:

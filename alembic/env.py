@@ -1,8 +1,8 @@
 """Alembic environment: the URL comes from the aggregator's settings (or the caller)."""
 
 from aggregator.db.engine import make_engine
+from aggregator.db.migrate import modelled
 from aggregator.db.models import Base
-from aggregator.db.search import modelled
 from alembic import context
 
 config = context.config

@@ -49,5 +49,5 @@ def test_near_index_harness_reports_both_indexes(tmp_path):
     subprocess.run([sys.executable, "-m", "bench.near", "--articles", "2000", "--queries", "50",
                     "--out", str(out)], cwd=ROOT, check=True, capture_output=True, timeout=240)
     report = json.loads(out.read_text())
-    for index in ("band_table", "in_memory"):
+    for index in ("band_keys", "in_memory"):
         assert report[index]["found"] == 50 and report[index]["median_ms"] > 0

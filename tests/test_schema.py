@@ -10,9 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 
 from aggregator.db.engine import Database
-from aggregator.db.migrate import alembic_config, head_revision, require_current, upgrade
+from aggregator.db.migrate import alembic_config, head_revision, modelled, require_current, upgrade
 from aggregator.db.models import Base, Source
-from aggregator.db.search import modelled
 from aggregator.errors import SchemaOutOfDate
 from alembic import command
 

@@ -11,14 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, any_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session
 
 from aggregator import records
 from aggregator.db.models import (
     Article,
-    ArticleBand,
     ArticleRevision,
     ArticleSignature,
     ExtractionStat,
@@ -118,18 +117,19 @@ def placement_rows(session: Session, canonical_keys: set[str], hashes: set[str],
 
 
 def band_signatures(session: Session, keys: set[int]) -> dict[int, list[tuple[int, bytes, int]]]:
-    """Band key -> (id, signature, shingles) of the stored articles in that band (the shared
-    band table, PostgreSQL)."""
+    """Band key -> (id, signature, shingles) of the stored articles in that band (the band
+    keys of the signature rows, PostgreSQL's GIN index)."""
     if not keys:
         return {}
     rows = session.execute(
-        select(ArticleBand.key, ArticleSignature.article_id, ArticleSignature.minhash,
-               ArticleSignature.shingles)
-        .join(ArticleSignature, ArticleSignature.article_id == ArticleBand.article_id)
-        .where(ArticleBand.key == any_(bindparam("keys", sorted(keys), ARRAY(BIGINT)))))
+        select(ArticleSignature.article_id, ArticleSignature.minhash, ArticleSignature.shingles,
+               ArticleSignature.bands)
+        .where(ArticleSignature.bands.op("&&")(
+            bindparam("keys", sorted(keys), ARRAY(BIGINT)))))
     out: dict[int, list[tuple[int, bytes, int]]] = defaultdict(list)
-    for key, article_id, minhash, shingles in rows:
-        out[key].append((article_id, bytes(minhash), shingles))
+    for article_id, minhash, shingles, bands in rows:
+        for key in keys.intersection(bands):
+            out[key].append((article_id, bytes(minhash), shingles))
     return out
 
 
@@ -270,20 +270,12 @@ def set_primaries(session: Session, chosen: dict[int, int]) -> None:
                                         for s, a in chosen.items()])
 
 
-# 37 rows an article: as two arrays in one statement, not one INSERT executed per row
-# (psycopg's executemany: about 0.5 ms of the server's CPU an article, and as much of ours)
-_BANDS = text("INSERT INTO article_bands (key, article_id) "
-              "SELECT * FROM unnest(CAST(:keys AS bigint[]), CAST(:ids AS integer[]))")
-
-
-def save_bands(session: Session, bands: dict[int, list[int]], replaced: set[int]) -> None:
-    """Article id -> its band keys (PostgreSQL's shared band table); a revised article's
-    earlier keys go first."""
-    if replaced:
-        session.execute(delete(ArticleBand).where(ArticleBand.article_id.in_(replaced)))
-    pairs = [(k, a) for a, keys in bands.items() for k in dict.fromkeys(keys)]
-    if pairs:
-        session.execute(_BANDS, {"keys": [k for k, _ in pairs], "ids": [a for _, a in pairs]})
+def save_bands(session: Session, bands: dict[int, list[int]]) -> None:
+    """Article id -> its band keys, for signatures stored without them (PostgreSQL)."""
+    if bands:
+        session.execute(update(ArticleSignature), [
+            {"article_id": a, "bands": list(dict.fromkeys(keys)) or None}
+            for a, keys in bands.items()])
 
 
 def save_warcs(session: Session, saved: list[tuple[int, records.WarcPointer | None,

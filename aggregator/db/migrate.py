@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from aggregator.db.search import outside_models
 from aggregator.errors import SchemaOutOfDate
 from alembic import command
 
@@ -22,6 +23,18 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
+
+
+# PostgreSQL-only indexes the migrations make and the models do not describe (a GIN index).
+MIGRATION_INDEXES = frozenset({"ix_article_signatures_bands"})
+
+
+def modelled(name: str | None, type_: str, _parent) -> bool:
+    """Alembic `include_name` hook: compare and autogenerate everything but the search tables
+    and the migrations' own PostgreSQL indexes."""
+    if type_ == "index":
+        return name not in MIGRATION_INDEXES
+    return not (type_ == "table" and outside_models(name))
 
 
 MIGRATE_LOCK = 7_320_016  # pg_advisory_lock key: one upgrade at a time

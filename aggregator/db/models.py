@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Date,
@@ -56,6 +57,10 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# An array of 64-bit keys on PostgreSQL; SQLite has no arrays and never fills the column.
+BAND_KEYS = ARRAY(BigInteger).with_variant(JSON(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -200,7 +205,9 @@ class Story(Base):
 
 
 class ArticleSignature(Base):
-    """The MinHash signature of an article's current text, so the LSH index loads fast."""
+    """The MinHash signature of an article's current text, so the LSH index loads fast, and
+    on PostgreSQL its LSH band keys: the near-duplicate index every node of a cluster asks at
+    placement (migration 0013 adds their GIN index; SQLite keeps the index in memory)."""
 
     __tablename__ = "article_signatures"
 
@@ -209,19 +216,7 @@ class ArticleSignature(Base):
     )
     minhash: Mapped[bytes] = mapped_column(LargeBinary)
     shingles: Mapped[int] = mapped_column(Integer)
-
-
-class ArticleBand(Base):
-    """One LSH band key of an article's signature: the near-duplicate index every node of a
-    cluster asks at placement (PostgreSQL only; SQLite keeps it in memory)."""
-
-    __tablename__ = "article_bands"
-    __table_args__ = (Index(None, "article_id"),)
-
-    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # band number folded in
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
+    bands: Mapped[list[int] | None] = mapped_column(BAND_KEYS)  # band number folded in
 
 
 class ArticleRevision(Base):

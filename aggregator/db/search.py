@@ -25,11 +25,6 @@ def outside_models(name: str | None) -> bool:
     return bool(name) and (name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_"))
 
 
-def modelled(name: str | None, type_: str, _parent) -> bool:
-    """Alembic `include_name` hook: compare and autogenerate everything but the search tables."""
-    return not (type_ == "table" and outside_models(name))
-
-
 def fts5_query(words: list[str]) -> str:
     """"term"* AND "term"*: each term quoted, so no word is read as FTS5 syntax."""
     return " AND ".join('"' + w.replace('"', '""') + '"*' for w in words)

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session
 
 from aggregator import records
-from aggregator.db.models import Article, ArticleBand, ArticleSignature
+from aggregator.db.models import Article, ArticleSignature
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,11 @@ def lock_keys(session: Session, keys: list[int]) -> None:
 
 def unbanded(session: Session, min_shingles: int,
              limit: int = 5000) -> list[tuple[int, bytes, int]]:
-    """Signatures stored before the band table existed (or by a single SQLite node)."""
+    """Signatures stored without their band keys (older articles signed at start-up, or
+    signatures written by a SQLite node before a move to PostgreSQL)."""
     rows = session.execute(
         select(ArticleSignature.article_id, ArticleSignature.minhash, ArticleSignature.shingles)
-        .where(~select(ArticleBand.article_id)
-               .where(ArticleBand.article_id == ArticleSignature.article_id).exists())
+        .where(ArticleSignature.bands.is_(None))
         .where(ArticleSignature.shingles >= min_shingles)
         .order_by(ArticleSignature.article_id).limit(limit)
     ).all()
