@@ -105,11 +105,13 @@ def test_a_wire_picking_up_pace_is_polled_at_its_new_pace():
     gaps kept the night's pace until half the feed was the morning's: a 5-minute wire was
     polled every 450 s instead of at its 60 s (bench/newsroom.py at 10x from 06:00: polls of
     pravda and unian 100-150 simulated s apart until 07:15, p95 delay 75-84 s). The newest
-    gaps set the pace as soon as they are shorter; a lull slows polling only as the long
-    median follows."""
+    gaps set the pace as soon as they are shorter, from the morning's third item (two short
+    gaps in a row); a lull slows polling only as the long median follows."""
     night = [NOW - timedelta(minutes=20 + 30 * i) for i in range(25)]
     morning = [NOW - timedelta(minutes=4 * i) for i in range(5)]
     assert policy.rhythm(night + morning, NOW) == 240
+    assert policy.rhythm(night + morning[:3], NOW) == 240
+    assert policy.rhythm(night + morning[:2], NOW) > 240  # one short gap is not a pace yet
     healthy = Health(consecutive_failures=0, last_attempt_at=NOW, last_success_at=NOW)
     plan = policy.plan_after_crawl(NOW, 300, 50, 1800, healthy,
                                    policy.rhythm(night + morning, NOW), None, None, 3600, 0.5)
