@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import create_engine, inspect, select, text, update
+from sqlalchemy import create_engine, func, inspect, select, text, update
 
 from aggregator.db.migrate import alembic_config, upgrade
 from aggregator.db.models import Article, ArticleSignature
@@ -55,6 +55,9 @@ def test_short_texts_have_no_band_keys_and_sqlite_stores_none(db_url):
     assert _bands(desk, short.id) is None
     shared = desk.db.engine.dialect.name == "postgresql"
     assert (_bands(desk, long.id) is not None) == shared
+    with desk.db.session() as session:  # SQL NULL, not a JSON null
+        assert session.scalar(select(func.count()).select_from(ArticleSignature)
+                              .where(ArticleSignature.bands.is_(None))) == (1 if shared else 2)
     desk.db.dispose()
 
 

@@ -60,7 +60,7 @@ def utcnow() -> datetime:
 
 
 # An array of 64-bit keys on PostgreSQL; SQLite has no arrays and never fills the column.
-BAND_KEYS = ARRAY(BigInteger).with_variant(JSON(), "sqlite")
+BAND_KEYS = ARRAY(BigInteger).with_variant(JSON(none_as_null=True), "sqlite")
 
 
 class Base(DeclarativeBase):
