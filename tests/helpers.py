@@ -13,11 +13,14 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import yaml
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Engine
 
+from aggregator.db.migrate import upgrade
 from aggregator.db.models import Crawl, Source
 from tests import stories
 from tests.newssite import Story, article_page, rss
@@ -65,6 +68,29 @@ class Workspace:
                 f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
             )
         return done
+
+
+def old_schema_articles(empty_db_url: str, revision: str, count: int) -> Engine:
+    """A database at an earlier `revision` holding one source, one fetch and `count` articles
+    (ids 1..count), written in SQL as that schema took them: for a migration's own test."""
+    upgrade(empty_db_url, revision)
+    engine = create_engine(empty_db_url)
+    with engine.begin() as conn:
+        run = lambda sql, **p: conn.execute(text(sql), {"t": OLD_ROWS_AT, **p})  # noqa: E731
+        run("INSERT INTO sources (id, name, title, kind, url, language, enabled, created_at,"
+            " updated_at, consecutive_failures) VALUES (1, 's', 's', 'feed', 'u', 'uk', true,"
+            " :t, :t, 0)")
+        run("INSERT INTO fetches (id, source_id, kind, url, final_url, status, fetched_at,"
+            " size, sha256) VALUES (1, 1, 'page', 'u', 'u', 200, :t, 1, 'x')")
+        for aid in range(1, count + 1):
+            run("INSERT INTO articles (id, source_id, fetch_id, url, canonical_url,"
+                " canonical_key, text, content_hash, fetched_at, first_seen_at, last_seen_at,"
+                " authors, categories, tags) VALUES (:i, 1, 1, :u, :u, :k, 't', 'h', :t, :t,"
+                " :t, '[]', '[]', '[]')", i=aid, u=f"u{aid}", k=f"k{aid}")
+    return engine
+
+
+OLD_ROWS_AT = datetime(2026, 11, 20, 8, 0)  # naive: the raw SQL of old_schema_articles
 
 
 def all_rows(db_url: str, model) -> list:

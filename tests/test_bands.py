@@ -4,8 +4,6 @@ migration moves the keys of the former band table both ways."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import create_engine, func, inspect, select, text, update
 
 from aggregator.db.migrate import alembic_config, upgrade
@@ -13,6 +11,7 @@ from aggregator.db.models import Article, ArticleSignature
 from aggregator.dedup import band_keys, fingerprint
 from aggregator.ingest import Ingestor
 from alembic import command
+from tests.helpers import old_schema_articles
 from tests.test_batch_store import Desk, _text
 
 
@@ -78,27 +77,16 @@ def test_signatures_without_band_keys_get_them_at_start(pg_url):
 
 
 def test_the_migration_moves_the_band_table_into_the_signatures_and_back(empty_db_url):
-    upgrade(empty_db_url, "0012")
-    engine = create_engine(empty_db_url)
+    engine = old_schema_articles(empty_db_url, "0012", 2)
     postgres = engine.dialect.name == "postgresql"
-    t = datetime(2026, 11, 20, 8, 0)
     with engine.begin() as conn:
-        run = lambda sql, **p: conn.execute(text(sql), {"t": t, **p})  # noqa: E731
-        run("INSERT INTO sources (id, name, title, kind, url, language, enabled, created_at,"
-            " updated_at, consecutive_failures) VALUES (1, 's', 's', 'feed', 'u', 'uk', true,"
-            " :t, :t, 0)")
-        run("INSERT INTO fetches (id, source_id, kind, url, final_url, status, fetched_at,"
-            " size, sha256) VALUES (1, 1, 'page', 'u', 'u', 200, :t, 1, 'x')")
         for aid in (1, 2):
-            run("INSERT INTO articles (id, source_id, fetch_id, url, canonical_url,"
-                " canonical_key, text, content_hash, fetched_at, first_seen_at, last_seen_at,"
-                " authors, categories, tags) VALUES (:i, 1, 1, :u, :u, :k, 't', 'h', :t, :t,"
-                " :t, '[]', '[]', '[]')", i=aid, u=f"u{aid}", k=f"k{aid}")
-            run("INSERT INTO article_signatures (article_id, minhash, shingles)"
-                " VALUES (:i, :m, 40)", i=aid, m=b"\0" * 512)
+            conn.execute(text("INSERT INTO article_signatures (article_id, minhash, shingles)"
+                              " VALUES (:i, :m, 40)"), {"i": aid, "m": b"\0" * 512})
         if postgres:
             for key in (-5, 7, 3):
-                run("INSERT INTO article_bands (key, article_id) VALUES (:k, 1)", k=key)
+                conn.execute(text("INSERT INTO article_bands (key, article_id) VALUES (:k, 1)"),
+                             {"k": key})
     engine.dispose()
 
     upgrade(empty_db_url)

@@ -14,6 +14,7 @@ from aggregator.db.migrate import alembic_config, head_revision, modelled, requi
 from aggregator.db.models import Base, Source
 from aggregator.errors import SchemaOutOfDate
 from alembic import command
+from tests.helpers import OLD_ROWS_AT, old_schema_articles
 
 
 def test_migrated_database_matches_the_models(db_url):
@@ -57,22 +58,10 @@ def test_an_unmigrated_database_is_refused(tmp_path):
 def test_article_facts_migration_keeps_old_rows_honest_and_goes_back(empty_db_url):
     """0010 on a database with articles: no date means precision 'none'; a date stored before
     may have been a guess, so its source and precision stay unknown (NULL)."""
-    upgrade(empty_db_url, "0009")
-    engine = create_engine(empty_db_url)
-    t = datetime(2026, 11, 20, 8, 0)
+    engine = old_schema_articles(empty_db_url, "0009", 2)
     with engine.begin() as conn:
-        run = lambda sql, **p: conn.execute(text(sql), {"t": t, **p})  # noqa: E731
-        run("INSERT INTO sources (id, name, title, kind, url, language, enabled, created_at,"
-            " updated_at, consecutive_failures) VALUES (1, 's', 's', 'feed', 'u', 'uk', true,"
-            " :t, :t, 0)")
-        run("INSERT INTO fetches (id, source_id, kind, url, final_url, status, fetched_at,"
-            " size, sha256) VALUES (1, 1, 'page', 'u', 'u', 200, :t, 1, 'x')")
-        for aid, published in ((1, t), (2, None)):
-            run("INSERT INTO articles (id, source_id, fetch_id, url, canonical_url,"
-                " canonical_key, text, content_hash, fetched_at, first_seen_at, last_seen_at,"
-                " published_at, authors, categories, tags) VALUES (:i, 1, 1, :u, :u, :k, 't',"
-                " 'h', :t, :t, :t, :p, '[]', '[]', '[]')",
-                i=aid, u=f"u{aid}", k=f"k{aid}", p=published)
+        conn.execute(text("UPDATE articles SET published_at = :t WHERE id = 1"),
+                     {"t": OLD_ROWS_AT})
     upgrade(empty_db_url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, date_source, date_precision, extraction_path,"
