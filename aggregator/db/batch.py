@@ -274,8 +274,7 @@ def save_bands(session: Session, bands: dict[int, list[int]]) -> None:
     """Article id -> its band keys, for signatures stored without them (PostgreSQL)."""
     if bands:
         session.execute(update(ArticleSignature), [
-            {"article_id": a, "bands": list(dict.fromkeys(keys)) or None}
-            for a, keys in bands.items()])
+            {"article_id": a, "bands": keys or None} for a, keys in bands.items()])
 
 
 def save_warcs(session: Session, saved: list[tuple[int, records.WarcPointer | None,
