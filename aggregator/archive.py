@@ -7,13 +7,13 @@ sha256 of those bytes proves the record is the one archived.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from isal import igzip
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -21,8 +21,10 @@ from warcio.warcwriter import WARCWriter
 from aggregator.records import RawPage, WarcPointer
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
-# warcio compresses at level 9: on news pages about 25x the CPU of level 4 for 6 % fewer bytes.
-COMPRESS_LEVEL = 4
+# ISA-L's deflate (standard gzip members, any reader reads them) at its level 3: on the
+# shared corpus's news pages 0.26 ms a page against zlib level 4's 0.88 ms, for 6 % more
+# bytes (warcio's own zlib level 9 cost about 25x level 4 for 6 % fewer).
+COMPRESS_LEVEL = 3
 _REASONS = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content"}
 
 
@@ -77,7 +79,7 @@ def _record(page: RawPage) -> bytes:
                            .strftime("%Y-%m-%dT%H:%M:%SZ")},
     )
     writer.write_record(record)
-    return gzip.compress(buffer.getvalue(), compresslevel=COMPRESS_LEVEL, mtime=0)
+    return igzip.compress(buffer.getvalue(), compresslevel=COMPRESS_LEVEL, mtime=0)
 
 
 def read(directory: Path, pointer: WarcPointer) -> bytes:

@@ -106,6 +106,28 @@ def test_warc_records_read_back_and_roll(tmp_path):
         archive.read(tmp_path, pointers[1].__class__(pointers[1].file, 0, 10, pointers[1].sha256))
 
 
+def test_warc_files_are_standard_gzip_that_other_readers_read_whole(tmp_path):
+    """Records are compressed with ISA-L (archive.COMPRESS_LEVEL): a file of several of them
+    must still be one multi-member gzip that the standard library and warcio read through."""
+    import gzip
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    store = archive.WarcArchive(tmp_path)
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    bodies = [("<p>" + "новина " * (500 * i + 1) + "</p>").encode() for i in range(3)]
+    pointers = store.write_all([RawPage(f"https://rbc.ua/{i}", 200, (), body, when)
+                                for i, body in enumerate(bodies)])
+    (warc,) = tmp_path.iterdir()
+    whole = gzip.decompress(warc.read_bytes())
+    assert whole.count(b"WARC/1.") == 3 and all(body in whole for body in bodies)
+    with warc.open("rb") as stream:
+        records = [(r.rec_headers.get_header("WARC-Target-URI"), r.content_stream().read())
+                   for r in ArchiveIterator(stream)]
+    assert records == [(f"https://rbc.ua/{i}", body) for i, body in enumerate(bodies)]
+    assert sum(p.length for p in pointers) == warc.stat().st_size < len(whole)
+
+
 def test_a_failing_archive_never_loses_the_article(tmp_path, sqlite_url):
     from sqlalchemy import create_engine, select
 
