@@ -35,7 +35,7 @@ from aggregator.vocabulary import ExtractionOutcome, FetchKind, FetchOutcome, So
 from aggregator.workers import ExtractionPool
 from spiders import resolver
 from spiders.discover import DiscoverySteps
-from spiders.feed import FeedSteps
+from spiders.feed import FeedSteps, parse_threads
 from spiders.items import ArticleItem
 from spiders.middlewares import ShuttingDown
 from spiders.responses import (
@@ -63,12 +63,14 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         self.config = settings
         self.runs: set[CrawlRun] = set()
         self.stopping = False
+        self.feed_parsing = parse_threads()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
         spider = super().from_crawler(
             crawler, *args, settings=crawler.settings["AGGREGATOR_SETTINGS"], **kwargs)
         crawler.signals.connect(spider._stay_open, signal=signals.spider_idle)
+        crawler.signals.connect(spider.feed_parsing.stop, signal=signals.spider_closed)
         return spider
 
     def _stay_open(self) -> None:
