@@ -37,7 +37,7 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any
 
-from aggregator import language, metrics
+from aggregator import heap, language, metrics
 from aggregator.dedup import fingerprint
 from aggregator.extract import extract_article
 from aggregator.records import ExtractionResult, ExtractRules
@@ -91,6 +91,7 @@ def _serve(conn: Connection, parent: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
     language.preload()
+    heap.settle()
     conn.send(_READY)
     while True:
         try:

@@ -1,13 +1,15 @@
 """One ingest through the real code path, in its own process: `crawl_once` over every source
 of a config directory, then the article count, the wall time and each stage's median and p95
 (read from the `aggregator_stage_seconds` histogram) and CPU per article (reactor thread,
-process, extraction workers) as JSON into OUT.
+process, extraction workers, and the garbage collector's share of the process) as JSON into
+OUT.
 
     python -m bench.ingest CONFIG_DIR OUT
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
@@ -51,6 +53,21 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 2)
 
 
+class CollectorClock:
+    """Time spent in the garbage collector (it holds the GIL), through gc.callbacks."""
+
+    def __init__(self) -> None:
+        self.seconds, self.collections, self._started = 0.0, [0, 0, 0], 0.0
+        gc.callbacks.append(self._tick)
+
+    def _tick(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.collections[info["generation"]] += 1
+
+
 def main(config_dir: str, out: str) -> None:
     settings = load_settings(config_dir)
     configure(settings.log)
@@ -58,6 +75,7 @@ def main(config_dir: str, out: str) -> None:
     if loaded.problems or not loaded.sources:
         raise SystemExit(f"invalid sources: {loaded.problems[:3]}")
     sources = [s for s in loaded.sources if s.enabled]
+    collector = CollectorClock()
     started, reactor = time.perf_counter(), time.thread_time()
     summaries = crawl_once(settings, sources)  # the reactor runs in this thread
     seconds, reactor = time.perf_counter() - started, time.thread_time() - reactor
@@ -69,13 +87,17 @@ def main(config_dir: str, out: str) -> None:
                "stored": sum(s.new for s in summaries),
                "failed": sum(s.failed for s in summaries),
                "errors": [e for s in summaries for e in s.errors][:5],
+               "gc_collections": collector.collections,
                "stages": stage_quantiles(),
                # CPU per stored article, which other processes on the machine move far less
-               # than wall time: the reactor thread, the whole process, the extraction workers
+               # than wall time: the reactor thread, the whole process, the extraction workers,
+               # and the time the process spent in garbage collections
                "cpu_ms": {"reactor": round(reactor / stored * 1000, 2),
                           "process": round((own.ru_utime + own.ru_stime) / stored * 1000, 2),
                           "workers": round((workers.ru_utime + workers.ru_stime) / stored
-                                           * 1000, 2)}}, open(out, "w"))
+                                           * 1000, 2),
+                          "gc": round(collector.seconds / stored * 1000, 2)}},
+              open(out, "w"))
 
 
 if __name__ == "__main__":

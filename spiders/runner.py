@@ -15,6 +15,7 @@ from typing import TypeVar
 from scrapy import signals
 from scrapy.crawler import AsyncCrawlerProcess
 
+from aggregator import heap
 from aggregator.archive import WarcArchive
 from aggregator.db.engine import Database
 from aggregator.db.migrate import require_current
@@ -105,6 +106,7 @@ class Collector:
                     reactor.stop()
 
         reactor.callWhenRunning(lambda: asyncio.ensure_future(lifecycle()))
+        heap.settle()  # start-up is done: what exists now lives as long as the process
         self.process.start(stop_after_crawl=False, install_signal_handlers=False)
         if "error" in outcome:
             raise outcome["error"]
