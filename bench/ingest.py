@@ -54,7 +54,8 @@ def _ms(seconds: float | None) -> float | None:
 
 
 class CollectorClock:
-    """Time spent in the garbage collector (it holds the GIL), through gc.callbacks."""
+    """CPU time spent in the garbage collector, through gc.callbacks: a collection runs in the
+    thread whose allocation triggered it, holding the GIL, so that thread's CPU clock times it."""
 
     def __init__(self) -> None:
         self.seconds, self.collections, self._started = 0.0, [0, 0, 0], 0.0
@@ -62,9 +63,9 @@ class CollectorClock:
 
     def _tick(self, phase: str, info: dict) -> None:
         if phase == "start":
-            self._started = time.perf_counter()
+            self._started = time.thread_time()
         else:
-            self.seconds += time.perf_counter() - self._started
+            self.seconds += time.thread_time() - self._started
             self.collections[info["generation"]] += 1
 
 

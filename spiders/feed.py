@@ -1,6 +1,7 @@
 """The first step of a crawl of a feed source: a conditional GET of the feed, its entries.
 
-Part of SourceSpider (spiders/spider.py, which supplies `ledger`, `_root_fetched`, `_accept`,
+Part of SourceSpider (spiders/spider.py, which supplies `ledger`, `feed_parsing` (the pool
+from `parse_threads`, stopped when the spider closes), `_root_fetched`, `_accept`,
 `_root_failed` and `root_error`).
 """
 
@@ -32,7 +33,8 @@ PARSE_THREADS = 1  # feeds parsed at once: feedparser holds the GIL, so more onl
 def parse_threads() -> ThreadPool:
     """The feed parser's own threads, started (they come up on demand): one parse at a time
     bounds memory to one feed's entries, where Twisted's shared pool ran up to ten hostile
-    multi-MB feeds at once (the hostile run peaked at 425 MiB)."""
+    multi-MB feeds at once (the hostile run's peak: 272-275 MiB then, 253 MiB now; 425 MiB
+    once in CI). A hostile feed's parse (seconds) delays the others' by as much."""
     pool = ThreadPool(0, PARSE_THREADS, name="feed-parse")
     pool.threadFactory = functools.partial(threading.Thread, daemon=True)  # never holds up exit
     pool.start()
