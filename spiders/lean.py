@@ -17,6 +17,8 @@ from scrapy.logformatter import LogFormatter
 from scrapy.utils.response import get_meta_refresh
 
 _REFRESH = re.compile(rb"http-equiv\W{0,3}refresh", re.IGNORECASE)
+# get_meta_refresh reads the first 4,096 characters: 8 bytes each at worst (UTF-7), and a BOM
+_HEAD_BYTES = 4096 * 8 + 4
 
 
 class MetaRefreshWhenPresent(MetaRefreshMiddleware):
@@ -28,9 +30,11 @@ class MetaRefreshWhenPresent(MetaRefreshMiddleware):
     def process_response(self, request, response: Response, spider=None):  # type: ignore[override]
         if not isinstance(response, HtmlResponse):
             return super().process_response(request, response)
-        body = response.body  # a case-folded byte search first: 5x faster than the regex's
-        if b"\x00" not in body[:512] and (b"refresh" not in body.lower()
-                                          or not _REFRESH.search(body)):
+        # A case-folded byte search first (5x faster than the regex's), over what Scrapy's
+        # get_meta_refresh reads (its first 4,096 characters), not the whole page.
+        head = response.body[:_HEAD_BYTES]
+        if b"\x00" not in head[:512] and (b"refresh" not in head.lower()
+                                          or not _REFRESH.search(head)):
             return response
         _, url = get_meta_refresh(response, ignore_tags=self._ignore_tags)
         if url and urlsplit(url).scheme not in ("http", "https"):

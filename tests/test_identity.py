@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import re
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from aggregator import archive
+from aggregator import archive, provenance
 from aggregator.dedup import NearIndex, StoryMember, choose_primary, fingerprint
 from aggregator.provenance import attributions, cited_sources, revision_diff
 from aggregator.records import RawPage
@@ -56,6 +59,38 @@ def test_editions_pair_by_language_segment_and_article_id():
 ])
 def test_attributions_in_four_languages(text, outlet):
     assert outlet in attributions(text)
+
+
+def test_every_letter_the_case_blind_regex_takes_for_a_lead_in_letter_is_folded_to_it():
+    """The lead-ins are found with str.find in the folded text: folding keeps every offset,
+    and every character the regex would match case-blind folds to the letter it stands for."""
+    letters = set("".join(provenance._LEAD_INS)) - {" "}
+    everything = "".join(chr(i) for i in range(sys.maxunicode + 1) if not 0xD800 <= i <= 0xDFFF)
+    taken = set(re.findall("[" + re.escape("".join(letters)) + "]", everything, re.I))
+    assert len(taken) > len(letters)  # the upper cases and the odd ones
+    for char in everything:  # so offsets in the folded text are offsets in the text
+        assert len(char.translate(provenance._ALSO_MATCHING).lower()) == 1, hex(ord(char))
+    for char in taken:
+        folded = char.translate(provenance._ALSO_MATCHING).lower()
+        assert folded in letters and re.fullmatch(re.escape(folded), char, re.I), hex(ord(char))
+
+
+def test_attributions_found_from_lead_ins_are_what_the_regex_finds_everywhere():
+    """Random texts of lead-ins in any case (odd letters, overlaps, lead-ins inside names,
+    the İ whose lower case is two letters), media words and names: the same matches."""
+    pieces = [*provenance._LEAD_INS, *(w.upper() + " " for w in provenance._LEAD_INS),
+              "ПОВІДОМЛЯЄ", "За Даними", "пᲂвідомляє", "İ", "ıı",
+              "CITING", "видання ", "«Українська правда»", "Reuters", "The Wall Street Journal",
+              "Пише", " ", "  ", ", ", ". ", "\n", "пише повідомляє", "Politico ", "я", "Das"]
+    rng = random.Random(16)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+             for _ in range(3000)]
+    found = 0
+    for text in texts:
+        expected = [(m.span(), m.group("name")) for m in provenance._ATTRIBUTION.finditer(text)]
+        assert [(m.span(), m.group("name")) for m in provenance._attributed(text)] == expected
+        found += len(expected)
+    assert found > 1000
 
 
 def test_headline_prefix_and_body_links_become_cites_but_not_the_outlet_itself():

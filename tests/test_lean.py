@@ -32,6 +32,17 @@ def test_a_page_with_a_refresh_still_redirects():
     assert redirected.url == "https://example.org/news/2.html"
 
 
+def test_the_refresh_is_looked_for_where_scrapy_reads_it_in_characters_not_bytes():
+    """Scrapy reads a refresh in the first 4,096 characters: 4,000 Cyrillic ones (8,000
+    bytes) before it still redirect; one past that is neither followed nor decoded for."""
+    tag = b'<meta http-equiv="refresh" content="0; URL=/news/2.html">'
+    near = _page(b"<html><head><title>" + ("ї" * 4000).encode() + b"</title>" + tag)
+    assert isinstance(_middleware().process_response(near.request, near), Request)
+    far = _page(b"<html><head><title>" + ("ї" * 20000).encode() + b"</title>" + tag)
+    assert _middleware().process_response(far.request, far) is far
+    assert far._cached_ubody is None
+
+
 def test_per_page_log_records_are_skipped():
     formatter = QuietLogFormatter()
     assert formatter.crawled(None, None, None) is None
