@@ -93,3 +93,28 @@ def test_large_text_columns_use_lz4_on_postgresql_and_go_back(pg_url):
     with engine.connect() as conn:
         assert set(dict(conn.execute(query).all()).values()) == {""}
     engine.dispose()
+
+
+def test_links_of_an_article_are_found_by_the_unique_index_alone(db_url):
+    """0014 dropped provenance_links' own article_id index: the unique (article_id, kind, url)
+    index starts with the article, so a look-up (and the cascade of a deleted article) still
+    searches an index; the downgrade brings the old index back."""
+    engine = create_engine(db_url)
+    lookup = "SELECT id FROM provenance_links WHERE article_id = 7"
+    with engine.connect() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("provenance_links")}
+        unique = [c for c in inspect(conn).get_unique_constraints("provenance_links")]
+        assert "ix_provenance_links_article_id" not in names
+        assert [c["column_names"] for c in unique] == [["article_id", "kind", "url"]]
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + lookup)))
+        else:
+            conn.execute(text("SET enable_seqscan = off"))
+            plan = " ".join(r[0] for r in conn.execute(text("EXPLAIN " + lookup)))
+        assert "INDEX" in plan.upper() and "ix_provenance_links_article_id" not in plan
+    command.downgrade(alembic_config(db_url), "0013")
+    with engine.connect() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("provenance_links")}
+        assert "ix_provenance_links_article_id" in names
+    upgrade(db_url)
+    engine.dispose()

@@ -244,11 +244,11 @@ class ProvenanceLink(Base):
     NULL, label the name)."""
 
     __tablename__ = "provenance_links"
+    # Its index serves the look-ups by article too (migration 0014 dropped a second one).
     __table_args__ = (UniqueConstraint("article_id", "kind", "url"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
-                                            index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))  # who recorded it
     kind: Mapped[str] = mapped_column(String(20))
     url: Mapped[str | None] = mapped_column(Text)
