@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
@@ -41,6 +42,8 @@ def test_the_refresh_is_looked_for_where_scrapy_reads_it_in_characters_not_bytes
     far = _page(b"<html><head><title>" + ("ї" * 20000).encode() + b"</title>" + tag)
     assert _middleware().process_response(far.request, far) is far
     assert far._cached_ubody is None
+    stock = MetaRefreshMiddleware.from_crawler(get_crawler(settings_dict={}))
+    assert stock.process_response(far.request, far) is far  # Scrapy does not follow it either
 
 
 def test_per_page_log_records_are_skipped():
