@@ -103,7 +103,7 @@ def test_links_of_an_article_are_found_by_the_unique_index_alone(db_url):
     lookup = "SELECT id FROM provenance_links WHERE article_id = 7"
     with engine.connect() as conn:
         names = {i["name"] for i in inspect(conn).get_indexes("provenance_links")}
-        unique = [c for c in inspect(conn).get_unique_constraints("provenance_links")]
+        unique = inspect(conn).get_unique_constraints("provenance_links")
         assert "ix_provenance_links_article_id" not in names
         assert [c["column_names"] for c in unique] == [["article_id", "kind", "url"]]
         if engine.dialect.name == "sqlite":
