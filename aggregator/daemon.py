@@ -205,8 +205,9 @@ class Daemon:
 
     async def _crawl(self, source: Source) -> CrawlSummary:
         started = time.monotonic()
-        run = self.collector.spider.submit(source)
-        summary = await asyncio.shield(run.done)  # a cancelled job must not cancel the run
+        # a cancelled job must not cancel the run, nor its start once the crawl row is written
+        run = await asyncio.shield(self.collector.spider.submit(source))
+        summary = await asyncio.shield(run.done)
         metrics.CRAWL_SECONDS.labels(source.name, run.outcome).observe(time.monotonic() - started)
         log.info(
             "crawl %s: fetched=%d new=%d unchanged=%d failed=%d%s", run.outcome,

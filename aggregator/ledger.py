@@ -35,19 +35,19 @@ class CrawlLedger:
         with self.db.session() as session:
             return store.sync_source(session, source)
 
-    def conditional_headers(self, source_id: int) -> dict[str, str]:
+    def open_crawl(self, source: Source, started_at: datetime) -> tuple[int, int, dict[str, str]]:
+        """(source id, crawl id, the root's conditional headers): the source registered and
+        its crawl started, in one transaction."""
         with self.db.session() as session:
+            source_id = store.sync_source(session, source)
+            crawl_id = store.start_crawl(session, source_id, started_at, self.node)
             etag, modified = store.validators(session, source_id)
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if modified:
             headers["If-Modified-Since"] = modified
-        return headers
-
-    def start_crawl(self, source_id: int, started_at: datetime) -> int:
-        with self.db.session() as session:
-            return store.start_crawl(session, source_id, started_at, self.node)
+        return source_id, crawl_id, headers
 
     def finish_crawl(self, crawl_id: int, summary: CrawlSummary, outcome: CrawlOutcome) -> None:
         with self.db.session() as session:

@@ -33,14 +33,16 @@ MAX_DEPTH = 3  # index -> index -> urlset is as deep as publishers go
 
 class DiscoverySteps:
     """Sitemap and listing callbacks of SourceSpider (spiders/spider.py, which supplies
-    `_request`, `_accept`, `_root_fetched`, `_root_failed`, `root_error` and `ledger`)."""
+    `_request`, `_accept`, `_booked`, `_record`, `_root_fetched`, `_root_failed`,
+    `root_error` and `ledger`)."""
 
-    def discovery_requests(self, run: CrawlRun, headers: dict[str, str]) -> list[scrapy.Request]:
+    async def discovery_requests(self, run: CrawlRun,
+                                 headers: dict[str, str]) -> list[scrapy.Request]:
         """The run's first requests: a backfill's frontier if it has one, else the source's
         own URL(s) as roots (conditional only on a regular sitemap crawl)."""
         source = run.source
         if run.backfill is not None:
-            frontier = self.ledger.backfill_frontier(run.source_id)
+            frontier = await self._booked(self.ledger.backfill_frontier, run.source_id)
             if frontier:
                 log.info("backfill resumes: %d pages planned", len(frontier),
                          extra={"source": source.name, "url": source.url})
@@ -81,54 +83,59 @@ class DiscoverySteps:
             return datetime.now(timezone.utc) - run.source.sitemap.max_age, None
         return None, None
 
-    def parse_sitemap(self, response: Response, lastmod=None, depth: int = 0, page: int = 1):
+    async def parse_sitemap(self, response: Response, lastmod=None, depth: int = 0,
+                            page: int = 1):
         run: CrawlRun = response.meta["run"]
         try:
-            self._handle_sitemap(run, response, lastmod, depth)
+            await self._handle_sitemap(run, response, lastmod, depth)
         finally:
             run.release()
         return ()
 
-    def _handle_sitemap(self, run: CrawlRun, response: Response, lastmod, depth: int) -> None:
+    async def _handle_sitemap(self, run: CrawlRun, response: Response, lastmod,
+                              depth: int) -> None:
         root = bool(response.meta.get("root"))
         fetch, not_modified = self._root_fetched(run, response, FetchKind.SITEMAP, root)
         if not_modified:
-            self._accept(run, fetch, None)
+            await self._accept(run, fetch, None)
             return
         try:
             parsed = parse_sitemap(response.body, response.url)
         except FeedError as exc:
-            self._discovery_failed(run, fetch, f"{exc} ({response.url})", response.url, root)
+            await self._discovery_failed(run, fetch, f"{exc} ({response.url})", response.url,
+                                         root)
             return
         since, until = self._window(run)
         entries = admit(parsed.entries, run.source, since, until)
         # The children are planned before the parent counts as walked: a crash in between
         # walks the parent again, never loses a child.
         if parsed.children and depth < MAX_DEPTH:
-            walked = self.ledger.walked_pages(run.source_id, [c.url for c in parsed.children])
+            walked = await self._booked(self.ledger.walked_pages, run.source_id,
+                                        [c.url for c in parsed.children])
             limit = None if run.backfill else run.source.sitemap.max_children
             chosen = children_to_walk(parsed.children, walked, since, limit)
             if run.backfill is not None:
-                self.ledger.plan_pages(run.source_id, FetchKind.SITEMAP,
-                                       [PlannedPage(c.url, c.lastmod) for c in chosen])
+                await self._booked(self.ledger.plan_pages, run.source_id, FetchKind.SITEMAP,
+                                   [PlannedPage(c.url, c.lastmod) for c in chosen])
             for child in chosen:
                 request = self._walk(run, child.url, FetchKind.SITEMAP, child.lastmod, depth + 1)
                 if request is not None:
                     self._request(run, request)
-        self._accept(run, fetch, entries, validators=root and run.backfill is None)
+        await self._accept(run, fetch, entries, validators=root and run.backfill is None)
         if not root:
-            self.ledger.page_walked(run.source_id, fetch.url, FetchKind.SITEMAP, lastmod,
-                                    len(entries))
+            await self._booked(self.ledger.page_walked, run.source_id, fetch.url,
+                               FetchKind.SITEMAP, lastmod, len(entries))
 
-    def parse_listing(self, response: Response, lastmod=None, depth: int = 0, page: int = 1):
+    async def parse_listing(self, response: Response, lastmod=None, depth: int = 0,
+                            page: int = 1):
         run: CrawlRun = response.meta["run"]
         try:
-            self._handle_listing(run, response, page)
+            await self._handle_listing(run, response, page)
         finally:
             run.release()
         return ()
 
-    def _handle_listing(self, run: CrawlRun, response: Response, page: int) -> None:
+    async def _handle_listing(self, run: CrawlRun, response: Response, page: int) -> None:
         root = bool(response.meta.get("root"))
         fetch, _ = self._root_fetched(run, response, FetchKind.LISTING, root)
         options = run.source.listing
@@ -136,13 +143,14 @@ class DiscoverySteps:
             parsed = parse_listing(response.body, response.url, fetch.content_type,
                                    options.links, options.next_page)
         except FeedError as exc:
-            self._discovery_failed(run, fetch, f"{exc} ({response.url})", response.url, root)
+            await self._discovery_failed(run, fetch, f"{exc} ({response.url})", response.url,
+                                         root)
             return
         following = []
         if run.backfill is not None:
             following = list(parsed.next_pages)
-            self.ledger.plan_pages(run.source_id, FetchKind.LISTING,
-                                   [PlannedPage(u, None) for u in following])
+            await self._booked(self.ledger.plan_pages, run.source_id, FetchKind.LISTING,
+                               [PlannedPage(u, None) for u in following])
         elif page < options.max_pages:
             following = list(parsed.next_pages)
         for url in following:
@@ -150,17 +158,18 @@ class DiscoverySteps:
             if request is not None:
                 self._request(run, request)
         since, until = self._window(run)
-        self._accept(run, fetch, admit(parsed.entries, run.source, since, until),
-                     validators=False)
+        await self._accept(run, fetch, admit(parsed.entries, run.source, since, until),
+                           validators=False)
         if run.backfill is not None:
-            self.ledger.page_walked(run.source_id, fetch.url, FetchKind.LISTING, None,
-                                    len(parsed.entries))
+            await self._booked(self.ledger.page_walked, run.source_id, fetch.url,
+                               FetchKind.LISTING, None, len(parsed.entries))
 
-    def _discovery_failed(self, run: CrawlRun, fetch, reason: str, url: str, root: bool) -> None:
+    async def _discovery_failed(self, run: CrawlRun, fetch, reason: str, url: str,
+                                root: bool) -> None:
         """A root that cannot be read fails the run (as a broken feed does); a child is one
         failure, walked again next time."""
         if root:
-            self.ledger.accept_entries(run.source_id, fetch, None, validators=False)
+            await self._booked(self.ledger.accept_entries, run.source_id, fetch, None, False)
             self._root_failed(run, reason, url)
         else:
             self._child_failed(run, reason, url)
@@ -187,4 +196,4 @@ class DiscoverySteps:
         log.warning("discovery page failed: %s", reason,
                     extra={"source": run.source.name, "url": url})
         if run.source.kind == SourceKind.SITEMAP and run.backfill is None:
-            self.ledger.child_failed(run.source_id)
+            self._record(self.ledger.child_failed, run.source_id)

@@ -1,8 +1,8 @@
 """The first step of a crawl of a feed source: a conditional GET of the feed, its entries.
 
 Part of SourceSpider (spiders/spider.py, which supplies `ledger`, `feed_parsing` (the pool
-from `parse_threads`, stopped when the spider closes), `_root_fetched`, `_accept`,
-`_root_failed` and `root_error`).
+from `parse_threads`, stopped when the spider closes), `_booked` (a ledger call off the
+reactor), `_root_fetched`, `_accept`, `_root_failed` and `root_error`).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class FeedSteps:
                     reactor, self.feed_parsing, parse_feed, response.body, response.url,
                     first_headers(response), self.config.max_feed_entries))
             except FeedError as exc:
-                self.ledger.accept_entries(run.source_id, fetch, None)
+                await self._booked(self.ledger.accept_entries, run.source_id, fetch, None)
                 self._root_failed(run, f"{exc} ({response.url})", response.url)
                 return
             extra = self._extra(run, response.url)
@@ -88,4 +88,4 @@ class FeedSteps:
                 )
             if run.source.include or run.source.exclude:
                 feed = dataclasses.replace(feed, entries=admit(feed.entries, run.source, None))
-        self._accept(run, fetch, feed.entries if feed is not None else None)
+        await self._accept(run, fetch, feed.entries if feed is not None else None)

@@ -69,7 +69,7 @@ class Collector:
 
     async def crawl(self, source: Source, backfill: Backfill | None = None) -> CrawlSummary:
         """Crawl (or backfill) `source` once; returns when everything fetched is stored."""
-        return await self.spider.submit(source, backfill).done
+        return await (await self.spider.submit(source, backfill)).done
 
     async def drain(self, timeout: float) -> bool:
         """Stop taking new work and wait (bounded) for crawls in flight; True if all ended."""

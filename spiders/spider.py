@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import scrapy
 from scrapy import signals
@@ -48,6 +49,7 @@ from spiders.responses import (
 from spiders.run import Backfill, CrawlRun
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
@@ -64,6 +66,10 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         self.runs: set[CrawlRun] = set()
         self.stopping = False
         self.feed_parsing = parse_threads()
+        # The ledger's calls from crawl steps run here, one at a time and in the order asked:
+        # on PostgreSQL each is a round trip or more that the reactor used to wait out, every
+        # download and hand-off to the extraction workers stalled behind it.
+        self.bookkeeping = ThreadPoolExecutor(1, thread_name_prefix="ledger")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -71,7 +77,28 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
             crawler, *args, settings=crawler.settings["AGGREGATOR_SETTINGS"], **kwargs)
         crawler.signals.connect(spider._stay_open, signal=signals.spider_idle)
         crawler.signals.connect(spider.feed_parsing.stop, signal=signals.spider_closed)
+        crawler.signals.connect(spider.bookkeeping.shutdown, signal=signals.spider_closed)
         return spider
+
+    async def _booked(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` (a ledger method) in the ledger's thread."""
+        try:
+            future = self.bookkeeping.submit(call, *args)
+        except RuntimeError:  # the spider has closed: what is still recorded goes inline
+            return call(*args)
+        return await asyncio.wrap_future(future)
+
+    def _record(self, call: Callable[..., None], *args: Any) -> None:
+        """`call(*args)` in the ledger's thread without waiting for it (a failed page, from an
+        errback): the thread keeps order, so it is written before its crawl's end."""
+        def logged(done) -> None:
+            if done.exception() is not None:
+                log.error("could not record a failed page: %s", done.exception())
+
+        try:
+            self.bookkeeping.submit(call, *args).add_done_callback(logged)
+        except RuntimeError:
+            call(*args)
 
     def _stay_open(self) -> None:
         if not self.stopping:
@@ -89,45 +116,48 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         return
         yield  # an async generator with nothing to start: work arrives through submit()
 
-    def submit(self, source: Source, backfill: Backfill | None = None) -> CrawlRun:
+    async def submit(self, source: Source, backfill: Backfill | None = None) -> CrawlRun:
         """Start a crawl (or a backfill) of `source`; `run.done` resolves with its summary
         once stored."""
         resolver.register([source])
-        source_id = self.ledger.register(source)
-        crawl_id = self.ledger.start_crawl(source_id, datetime.now(timezone.utc))
+        source_id, crawl_id, headers = await self._booked(
+            self.ledger.open_crawl, source, datetime.now(timezone.utc))
         run = CrawlRun(source, source_id, crawl_id, CrawlSummary(source.name), self._finish,
                        backfill=backfill, budget=backfill.limit if backfill else None)
         self.runs.add(run)
-        headers = self.ledger.conditional_headers(source_id)
         run.hold()  # the submission itself: a run with nothing to request still finishes
-        if source.kind == SourceKind.FEED:
-            requests = [self.feed_request(run, headers)]
-        else:
-            requests = self.discovery_requests(run, headers)
-        for request in requests:
-            self._request(run, request)
-        run.release()
+        try:
+            if source.kind == SourceKind.FEED:
+                requests = [self.feed_request(run, headers)]
+            else:
+                requests = await self.discovery_requests(run, headers)
+            for request in requests:
+                self._request(run, request)
+        finally:
+            run.release()
         return run
 
     def _request(self, run: CrawlRun, request: scrapy.Request) -> None:
         run.hold()
         self.crawler.engine.crawl(request)
 
-    def _finish(self, run: CrawlRun) -> None:
+    async def _finish(self, run: CrawlRun) -> None:
         """Record the crawl; while the database is away, retry in the background."""
-        self.runs.discard(run)
 
         def write() -> None:
             self.ledger.finish_crawl(run.crawl_id, run.summary, run.outcome)
 
         try:
-            write()
+            await self._booked(write)
         except Exception as exc:
             if not transient(exc):
-                raise
+                log.exception("could not record the crawl", extra=self._extra(run, run.source.url))
+                return
             self.outage.failed(exc)
             asyncio.ensure_future(retry_write(self.outage, write,
                                               self.config.db_retry_max_delay))
+        finally:
+            self.runs.discard(run)
 
     @staticmethod
     def _extra(run: CrawlRun, url: str) -> dict[str, str]:
@@ -147,11 +177,12 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
                 log.info("%s not modified", kind, extra=self._extra(run, response.url))
         return fetch, not_modified
 
-    def _accept(self, run: CrawlRun, fetch: FetchRecord, entries: tuple[FeedEntry, ...] | None,
-                validators: bool = True) -> None:
+    async def _accept(self, run: CrawlRun, fetch: FetchRecord,
+                      entries: tuple[FeedEntry, ...] | None, validators: bool = True) -> None:
         """Store the entries (None: the root was not modified), then request the pages of
         every entry still pending."""
-        new, pending = self.ledger.accept_entries(run.source_id, fetch, entries, validators)
+        new, pending = await self._booked(self.ledger.accept_entries, run.source_id, fetch,
+                                          entries, validators)
         if entries is not None:
             run.summary.unchanged += len(entries) - new
             run.summary.entry_times += [e.published_at for e in entries if e.published_at]
@@ -167,7 +198,8 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         for link, items in by_link.items():
             ids = [i.id for i in items]
             if not same_site(link, run.source.allowed_domains):
-                self.ledger.page_skipped(ids, f"link outside allowed domains: {link}")
+                self._record(self.ledger.page_skipped, ids,
+                             f"link outside allowed domains: {link}")
                 log.warning("entry link outside allowed domains", extra=self._extra(run, link))
                 continue
             self._request(run, scrapy.Request(
@@ -222,7 +254,7 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
                       outcome: ExtractionOutcome | None = None) -> None:
         run.summary.failed += 1
         log.warning("page failed: %s", reason, extra=self._extra(run, url))
-        self.ledger.page_failed(run.source_id, ids, reason, fetch, outcome)
+        self._record(self.ledger.page_failed, run.source_id, ids, reason, fetch, outcome)
 
     def root_error(self, failure: Failure) -> None:
         """The source's root request (feed, sitemap, listing page) failed: the run fails."""

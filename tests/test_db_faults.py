@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
 from aggregator.db.migrate import upgrade
 from aggregator.db.models import Article, Crawl
@@ -112,3 +113,37 @@ def test_sqlite_locked_during_a_crawl_loses_nothing(site, tmp_path, sqlite_url, 
         run_through_outage(site, ws, lock, unlock, fault_report, "SQLite locked", fetch_during=0)
     finally:
         holder.close()
+
+
+def test_a_ledger_write_waiting_on_a_lock_leaves_the_reactor_serving(site, tmp_path, pg_url):
+    """Another session holds `fetches` (as a long migration or a bulk job on another node
+    might): the feed's entries cannot be recorded until it lets go. Meanwhile the reactor must
+    go on (downloads, the hand-offs to the workers, /healthz), so the ledger's call waits in its
+    own thread; once the lock goes, the crawl completes."""
+    ws = workspace_for(tmp_path, pg_url)
+    port = free_port()
+    ws.settings(http_port=port, first_run_spread=0, reload_poll=0,
+                screenshots={"enabled": False})
+    ws.source("held", publish(site, "/held", SLUGS[:3]))
+    engine = create_engine(pg_url)
+    holder = engine.connect()
+    holder.execute(text("LOCK TABLE fetches IN SHARE MODE"))  # inserts into fetches wait
+    daemon = Daemon(ws)
+    try:
+        daemon.wait_for(lambda: holder.scalar(text(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted "
+            "AND relation = 'fetches'::regclass")), what="the feed's fetch waiting on the lock")
+        for _ in range(3):  # the lock is still held: the reactor answers all the same
+            started = time.monotonic()
+            status, body = health(port)
+            assert time.monotonic() - started < 2, "the reactor waited for the database"
+            assert status == 200, body
+            time.sleep(0.5)
+        holder.commit()
+        daemon.wait_for(lambda: len(stored_urls(daemon.engine)) == 3, what="the 3 articles")
+        daemon.wait_for(lambda: crawl_finished(daemon.engine), what="crawl finished")
+        assert daemon.stop() == 0, daemon.output()
+    finally:
+        holder.close()
+        engine.dispose()
+        daemon.close()
