@@ -89,11 +89,12 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         return await asyncio.wrap_future(future)
 
     def _record(self, call: Callable[..., None], *args: Any) -> None:
-        """`call(*args)` in the ledger's thread without waiting for it (a failed page, from an
-        errback): the thread keeps order, so it is written before its crawl's end."""
+        """`call(*args)` in the ledger's thread without waiting for it (a failed or skipped
+        page, also from errbacks): the thread keeps order, so it is written before its crawl's
+        end."""
         def logged(done) -> None:
             if done.exception() is not None:
-                log.error("could not record a failed page: %s", done.exception())
+                log.error("could not record %s: %s", call.__name__, done.exception())
 
         try:
             self.bookkeeping.submit(call, *args).add_done_callback(logged)
