@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -80,26 +80,29 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         crawler.signals.connect(spider.bookkeeping.shutdown, signal=signals.spider_closed)
         return spider
 
-    async def _booked(self, call: Callable[..., T], *args: Any) -> T:
-        """`call(*args)` (a ledger method) in the ledger's thread."""
+    def _submit(self, call: Callable[..., T], *args: Any) -> Future:
+        """`call(*args)` (a ledger method) in the ledger's thread; once the spider has closed
+        (the thread is gone), at once, so what is still recorded is not lost."""
         try:
-            future = self.bookkeeping.submit(call, *args)
-        except RuntimeError:  # the spider has closed: what is still recorded goes inline
-            return call(*args)
-        return await asyncio.wrap_future(future)
+            return self.bookkeeping.submit(call, *args)
+        except RuntimeError:
+            done: Future = Future()
+            done.set_result(call(*args))
+            return done
+
+    async def _booked(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` in the ledger's thread, awaited."""
+        return await asyncio.wrap_future(self._submit(call, *args))
 
     def _record(self, call: Callable[..., None], *args: Any) -> None:
         """`call(*args)` in the ledger's thread without waiting for it (a failed or skipped
         page, also from errbacks): the thread keeps order, so it is written before its crawl's
         end."""
-        def logged(done) -> None:
+        def logged(done: Future) -> None:
             if done.exception() is not None:
                 log.error("could not record %s: %s", call.__name__, done.exception())
 
-        try:
-            self.bookkeeping.submit(call, *args).add_done_callback(logged)
-        except RuntimeError:
-            call(*args)
+        self._submit(call, *args).add_done_callback(logged)
 
     def _stay_open(self) -> None:
         if not self.stopping:
