@@ -151,6 +151,7 @@ class Daemon:
         started = time.perf_counter()
         try:
             cluster = await asyncio.to_thread(self.node.read, hosts)
+            self.collector.ingestor.nodes = len(cluster.live)
             busy = {lease_host(self.sources[n].url) for n in self.scheduler.running
                     if n in self.sources}
             if self.scheduler.stopping:  # renew for the crawls draining, take nothing new

@@ -76,14 +76,18 @@ class Arrival(NamedTuple):
     raw: records.RawPage | None = None
 
 
-LOCK_BUDGET = 720  # advisory locks one transaction may hold: on PostgreSQL a batch is stored
-# 16 articles (KEYS_PER_ARTICLE each) per transaction. Since the store path costs a fixed number
-# of statements a transaction, fewer and larger ones pay: 4 -> 16 articles took PostgreSQL's
-# store from 10.1 to 6.5 ms an article (bench/store.py, one run); with 3 nodes the locks waited
-# for went from 2.7 to 3.9 ms an article and the throughput moved within the noise (53.6 vs
-# 51.6 articles/s). PostgreSQL's lock table (max_locks_per_transaction x max_connections, 6,400
-# by default) is shared by every node: 720 a node leaves room for eight.
-KEYS_PER_ARTICLE = 45  # 37 band keys, canonical URL, text hash, editions: about
+KEYS_PER_ARTICLE = 45  # placement locks an article takes: 37 band keys, canonical URL, text
+# hash, editions: about
+
+
+def lock_budget(table: int, nodes: int) -> int:
+    """Placement locks one transaction may hold on PostgreSQL. They come from the server's
+    lock table (`table` entries, 6,400 by default), which every connection shares: half of it
+    is left to everything else, the other half is split among the live nodes, each holding
+    one placement transaction at a time. Fewer and larger transactions pay, since the store
+    path costs a fixed number of statements and round trips a transaction: one node stores
+    a whole batch (up to 64 articles) at once, three nodes 23 articles a transaction."""
+    return max(KEYS_PER_ARTICLE, table // (2 * max(1, nodes)))
 
 
 def _lock_key(kind: str, value: str) -> int:
@@ -103,6 +107,11 @@ class Ingestor:
         self.archive = archive
         self.screenshots = screenshots
         self.shared = db.engine.dialect.name == "postgresql"
+        self.nodes = 1  # live nodes sharing the lock table: the daemon's heartbeat updates it
+        self.lock_table = 0
+        if self.shared:
+            with db.session() as session:
+                self.lock_table = stories.lock_table_size(session)
         self.index = dedup.NearIndex()
         self.load_index()
 
@@ -142,8 +151,9 @@ class Ingestor:
     def store_articles(self, batch: list[Arrival]) -> list[stories.StoredArticle | Exception]:
         """Store a batch in one transaction, then archive each. If the transaction fails, the
         index is reloaded and each article is stored on its own, so a bad one fails alone."""
-        if self.shared and len(batch) > 1 and len(batch) * KEYS_PER_ARTICLE > LOCK_BUDGET:
-            size = max(1, LOCK_BUDGET // KEYS_PER_ARTICLE)
+        budget = lock_budget(self.lock_table, self.nodes)
+        if self.shared and len(batch) > 1 and len(batch) * KEYS_PER_ARTICLE > budget:
+            size = budget // KEYS_PER_ARTICLE
             return [outcome for start in range(0, len(batch), size)
                     for outcome in self.store_articles(batch[start:start + size])]
         try:

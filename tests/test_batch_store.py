@@ -20,7 +20,7 @@ from aggregator.db.models import (
     Story,
 )
 from aggregator.dedup import fingerprint
-from aggregator.ingest import KEYS_PER_ARTICLE, LOCK_BUDGET, Arrival, Ingestor
+from aggregator.ingest import KEYS_PER_ARTICLE, Arrival, Ingestor, lock_budget
 from aggregator.ledger import CrawlLedger
 from aggregator.records import ArticleDraft, FetchRecord
 from aggregator.records import FeedEntry as Entry
@@ -77,8 +77,8 @@ def test_a_batch_costs_a_fixed_number_of_statements(db_url):
     outcomes = desk.ingestor.store_articles(batch)
 
     assert all(o.created for o in outcomes) and len({o.id for o in outcomes}) == 32
-    per_transaction = 32 if desk.db.engine.dialect.name == "sqlite" else max(
-        1, LOCK_BUDGET // KEYS_PER_ARTICLE)
+    per_transaction = 32 if desk.db.engine.dialect.name == "sqlite" else lock_budget(
+        desk.ingestor.lock_table, desk.ingestor.nodes) // KEYS_PER_ARTICLE
     transactions = math.ceil(32 / per_transaction)
     # fetches, 2 look-ups, stories, articles, revisions, signatures, entries, links,
     # screenshot rows, counters (2), members (2), primaries (2); PostgreSQL adds its locks
@@ -92,6 +92,32 @@ def test_a_batch_costs_a_fixed_number_of_statements(db_url):
         assert set(session.scalars(select(FeedEntry.status))) == {"stored"}
         primaries = set(session.scalars(select(Story.primary_article_id)))
     assert primaries == {o.id for o in outcomes}
+    desk.db.dispose()
+
+
+def test_each_live_node_takes_its_share_of_the_lock_table():
+    assert lock_budget(6400, 1) == 3200  # one node: a whole batch of 64 in one transaction
+    assert lock_budget(6400, 3) // KEYS_PER_ARTICLE == 23
+    assert lock_budget(6400, 500) == KEYS_PER_ARTICLE  # never less than one article
+    assert lock_budget(6400, 0) == lock_budget(6400, 1)
+
+
+def test_more_live_nodes_split_a_batch_into_smaller_transactions(pg_url):
+    desk = Desk(pg_url, ("a", "b"))
+    assert desk.ingestor.lock_table >= 64 * 10  # read from the server's settings
+    locks = []
+    event.listen(desk.db.engine, "before_cursor_execute",
+                 lambda *args: locks.append(args[2]) if "pg_advisory_xact_lock" in args[2]
+                 else None)
+    desk.ingestor.store_articles([desk.arrival("ab"[n % 2], f"one{n}", _text(n))
+                                  for n in range(12)])
+    one_node = len(locks)
+    desk.ingestor.nodes = desk.ingestor.lock_table // (2 * 3 * KEYS_PER_ARTICLE)  # 3 a txn
+    locks.clear()
+    outcomes = desk.ingestor.store_articles([desk.arrival("ab"[n % 2], f"many{n}",
+                                                          _text(n + 100)) for n in range(12)])
+    assert one_node == 1 and len(locks) == 4
+    assert all(o.created for o in outcomes) and desk.count(Article) == 24
     desk.db.dispose()
 
 

@@ -62,6 +62,14 @@ def lock_keys(session: Session, keys: list[int]) -> None:
         session.execute(_LOCK, {"keys": sorted(set(keys))})
 
 
+def lock_table_size(session: Session) -> int:
+    """Entries of PostgreSQL's shared lock table, which every connection's locks share."""
+    return session.scalar(text(
+        "SELECT current_setting('max_locks_per_transaction')::int * "
+        "(current_setting('max_connections')::int "
+        "+ current_setting('max_prepared_transactions')::int)"))
+
+
 def unbanded(session: Session, min_shingles: int,
              limit: int = 5000) -> list[tuple[int, bytes, int]]:
     """Signatures stored without their band keys (older articles signed at start-up, or
