@@ -5,7 +5,11 @@ fill gaps from the feed -> canonical URL -> fingerprint -> cites
      aggregator/placement.py chooses)
   -> store with provenance, choose the story's primary, index the signature
      (one transaction per batch of articles)
-  -> archive the raw responses (WARC; a failure is recorded, not fatal)
+
+A batch's raw responses are archived first (WARC, one fsync; a failure is recorded, not
+fatal), so each fetch row carries its record's pointer in the same insert: a crash can leave a
+record no row points at (`aggregator db check --fix` truncates it), never a stored article
+without its evidence, and no second transaction writes the pointers afterwards.
 
 Crawl bookkeeping (crawls, entries, validators, walked pages) is the ledger's
 (aggregator/ledger.py).
@@ -74,6 +78,8 @@ class Arrival(NamedTuple):
     fetch: records.FetchRecord
     draft: records.ArticleDraft
     raw: records.RawPage | None = None
+    archived: records.Archived | None = None  # raw's WARC outcome, once archived (a retried
+    # article keeps its record)
 
 
 KEYS_PER_ARTICLE = 45  # placement locks an article takes: 37 band keys, canonical URL, text
@@ -148,9 +154,23 @@ class Ingestor:
             raise outcome
         return outcome
 
+    def _archive(self, pages: list[records.RawPage]) -> list[records.Archived]:
+        """Append each page's WARC record (one fsync for the lot). A failure is each page's
+        recorded outcome, never an exception: the articles are stored whatever happens here."""
+        if self.archive is None:
+            return [records.Archived() for _ in pages]
+        try:
+            return [records.Archived(pointer) for pointer in self.archive.write_all(pages)]
+        except OSError as exc:
+            error = f"WARC write failed: {exc}"
+            log.error(error, extra={"url": pages[0].url})
+            return [records.Archived(error=error[:2000]) for _ in pages]
+
     def store_articles(self, batch: list[Arrival]) -> list[stories.StoredArticle | Exception]:
-        """Store a batch in one transaction, then archive each. If the transaction fails, the
-        index is reloaded and each article is stored on its own, so a bad one fails alone."""
+        """Store a batch in one transaction (its raw pages archived first, if they are not
+        yet). If the transaction fails, the index is reloaded and each article is stored on
+        its own, so a bad one fails alone."""
+        batch = self._archived(batch)
         budget = lock_budget(self.lock_table, self.nodes)
         if self.shared and len(batch) > 1 and len(batch) * KEYS_PER_ARTICLE > budget:
             size = budget // KEYS_PER_ARTICLE
@@ -158,7 +178,7 @@ class Ingestor:
                     for outcome in self.store_articles(batch[start:start + size])]
         try:
             with self.db.session() as session:
-                done = self._store(session, batch)
+                return self._store(session, batch)
         except Exception as exc:  # noqa: BLE001 - handed back per article, or retried one by one
             if len(batch) == 1:
                 self._reload_index()
@@ -167,15 +187,21 @@ class Ingestor:
                         exc)
             self._reload_index()
             return [outcome for a in batch for outcome in self.store_articles([a])]
-        self._archive([(a.raw, fetch_id) for a, (_, fetch_id) in zip(batch, done)
-                       if a.raw is not None])
-        return [stored for stored, _ in done]
 
-    def _store(self, session, batch: list[Arrival]) -> list[tuple[stories.StoredArticle, int]]:
+    def _archived(self, batch: list[Arrival]) -> list[Arrival]:
+        """The batch with every raw page archived."""
+        todo = [n for n, a in enumerate(batch) if a.raw is not None and a.archived is None]
+        if not todo:
+            return batch
+        done = dict(zip(todo, self._archive([batch[n].raw for n in todo])))
+        return [a._replace(archived=done[n]) if n in done else a for n, a in enumerate(batch)]
+
+    def _store(self, session, batch: list[Arrival]) -> list[stories.StoredArticle]:
         """The batch's fetches, the locks (PostgreSQL), then each chunk (aggregator/storing.py)
         planned from one round of look-ups and written in bulk; its signatures are indexed at
         once, so later chunks find them."""
-        fetch_ids = batch_db.insert_fetches(session, [(a.source_id, a.fetch) for a in batch])
+        fetch_ids = batch_db.insert_fetches(session, [(a.source_id, a.fetch) for a in batch],
+                                            [a.archived for a in batch])
         prepared = [storing.prepare(a, fill_from_feed(a.draft, a.entry), f)
                     for a, f in zip(batch, fetch_ids)]
         if self.shared:
@@ -196,7 +222,7 @@ class Ingestor:
             log.debug("stored article %s %s (story %s)", out[n].id, p.draft.url,
                       out[n].story_id, extra={"source": p.arrival.source.name,
                                               "url": p.draft.url})
-        return [(out[n], p.fetch_id) for n, p in enumerate(prepared)]
+        return [out[n] for n in range(len(prepared))]
 
     def _lock(self, session, prepared: list[storing.Prepared]) -> None:
         """Before anything is read: lock every key by which an article of the batch could
@@ -239,17 +265,3 @@ class Ingestor:
             return  # the band keys rolled back with the rest
         self.index = dedup.NearIndex()
         self.load_index()
-
-    def _archive(self, pages: list[tuple[records.RawPage, int]]) -> None:
-        """After the commit: the articles are stored whatever happens to their WARC records."""
-        if not pages or self.archive is None:
-            return
-        try:
-            saved = [(p, None) for p in self.archive.write_all([raw for raw, _ in pages])]
-        except OSError as exc:
-            error = f"WARC write failed: {exc}"
-            log.error(error, extra={"url": pages[0][0].url})
-            saved = [(None, error)] * len(pages)
-        with self.db.session() as session:
-            batch_db.save_warcs(session, [(fetch_id, pointer, error) for (_, fetch_id), (
-                pointer, error) in zip(pages, saved)])

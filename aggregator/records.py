@@ -173,6 +173,15 @@ class WarcPointer:
 
 
 @dataclass(frozen=True)
+class Archived:
+    """A page's WARC outcome, which its fetch row records: where the record is, or why the
+    write failed (the article is stored either way)."""
+
+    pointer: WarcPointer | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     """Content identity of a text: exact hash, MinHash signature bytes, shingle count."""
 

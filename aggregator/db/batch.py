@@ -57,14 +57,23 @@ class MemberRow:
     cites: tuple[str, ...]
 
 
-def insert_fetches(session: Session, fetches: list[tuple[int, records.FetchRecord]]) -> list[int]:
-    """The fetch rows of a batch (or of one feed); their ids in the same order."""
+def insert_fetches(session: Session, fetches: list[tuple[int, records.FetchRecord]],
+                   archived: list[records.Archived | None] | None = None) -> list[int]:
+    """The fetch rows of a batch (or of one feed), with each response's WARC outcome; their
+    ids in the same order."""
     rows = [{"source_id": source_id, "kind": f.kind, "url": f.url, "final_url": f.final_url,
              "status": f.status, "content_type": (f.content_type or "")[:200] or None,
              "etag": f.etag, "last_modified": f.last_modified, "fetched_at": f.fetched_at,
-             "size": f.size, "sha256": f.sha256, "duration_ms": f.duration_ms}
-            for source_id, f in fetches]
+             "size": f.size, "sha256": f.sha256, "duration_ms": f.duration_ms, **_warc(w)}
+            for (source_id, f), w in zip(fetches, archived or [None] * len(fetches))]
     return _insert_returning(session, Fetch, rows)
+
+
+def _warc(archived: records.Archived | None) -> dict:
+    p = archived and archived.pointer
+    return {"warc_file": p and p.file, "warc_offset": p and p.offset,
+            "warc_length": p and p.length, "warc_sha256": p and p.sha256,
+            "warc_error": archived and archived.error}
 
 
 def _insert_returning(session: Session, model, rows: list[dict]) -> list[int]:
@@ -275,14 +284,3 @@ def save_bands(session: Session, bands: dict[int, list[int]]) -> None:
     if bands:
         session.execute(update(ArticleSignature), [
             {"article_id": a, "bands": keys or None} for a, keys in bands.items()])
-
-
-def save_warcs(session: Session, saved: list[tuple[int, records.WarcPointer | None,
-                                                   str | None]]) -> None:
-    """(fetch id, pointer or None, error or None) for each archived response."""
-    if saved:
-        session.execute(update(Fetch), [
-            {"id": fetch_id, "warc_file": p and p.file, "warc_offset": p and p.offset,
-             "warc_length": p and p.length, "warc_sha256": p and p.sha256,
-             "warc_error": error[:2000] if error else None}
-            for fetch_id, p, error in saved])
