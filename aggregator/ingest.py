@@ -28,7 +28,7 @@ from aggregator import dedup, metrics, records, storing, urls
 from aggregator.archive import WarcArchive
 from aggregator.dates import LOCAL_TZ
 from aggregator.db import batch as batch_db
-from aggregator.db import stories
+from aggregator.db import statistics, stories
 from aggregator.db.engine import Database
 from aggregator.sources import Source
 from aggregator.urls import canonical_url
@@ -115,6 +115,8 @@ class Ingestor:
         self.shared = db.engine.dialect.name == "postgresql"
         self.nodes = 1  # live nodes sharing the lock table: the daemon's heartbeat updates it
         self.lock_table = 0
+        self.statistics_due = time.monotonic() + statistics.CHECK_EVERY
+        self._told_autovacuum = False
         if self.shared:
             with db.session() as session:
                 self.lock_table = stories.lock_table_size(session)
@@ -167,6 +169,32 @@ class Ingestor:
             return [records.Archived(error=error[:2000]) for _ in pages]
 
     def store_articles(self, batch: list[Arrival]) -> list[stories.StoredArticle | Exception]:
+        """Store a batch (aggregator/db/statistics.py: then, on PostgreSQL, analyse what
+        changed enough)."""
+        outcomes = self._store_batch(batch)
+        if self.shared and time.monotonic() >= self.statistics_due:
+            self.keep_statistics()
+        return outcomes
+
+    def keep_statistics(self) -> None:
+        """ANALYZE the tables past autovacuum's threshold, in a transaction of its own. A
+        failure is logged: statistics are an optimisation, never a reason to lose a batch."""
+        self.statistics_due = time.monotonic() + statistics.CHECK_EVERY
+        try:
+            with self.db.session() as session:
+                found = statistics.activity(session)
+                statistics.analyze(session, stale := statistics.stale(found))
+        except Exception as exc:  # noqa: BLE001 - logged; the next check tries again
+            log.warning("could not refresh the planner's statistics: %s", exc)
+            return
+        if stale:
+            log.debug("analysed %s (planner statistics)", ", ".join(stale))
+        if not found.autovacuum and not self._told_autovacuum:
+            self._told_autovacuum = True
+            log.warning("autovacuum is off on this PostgreSQL server: the daemon keeps the "
+                        "planner's statistics itself, but nothing vacuums the tables")
+
+    def _store_batch(self, batch: list[Arrival]) -> list[stories.StoredArticle | Exception]:
         """Store a batch in one transaction (its raw pages archived first, if they are not
         yet). If the transaction fails, the index is reloaded and each article is stored on
         its own, so a bad one fails alone."""
@@ -175,7 +203,7 @@ class Ingestor:
         if self.shared and len(batch) > 1 and len(batch) * KEYS_PER_ARTICLE > budget:
             size = budget // KEYS_PER_ARTICLE
             return [outcome for start in range(0, len(batch), size)
-                    for outcome in self.store_articles(batch[start:start + size])]
+                    for outcome in self._store_batch(batch[start:start + size])]
         try:
             with self.db.session() as session:
                 return self._store(session, batch)
@@ -186,7 +214,7 @@ class Ingestor:
             log.warning("batch of %d articles failed (%s); storing them one by one", len(batch),
                         exc)
             self._reload_index()
-            return [outcome for a in batch for outcome in self.store_articles([a])]
+            return [outcome for a in batch for outcome in self._store_batch([a])]
 
     def _archived(self, batch: list[Arrival]) -> list[Arrival]:
         """The batch with every raw page archived."""
