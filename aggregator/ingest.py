@@ -169,10 +169,11 @@ class Ingestor:
             return [records.Archived(error=error[:2000]) for _ in pages]
 
     def store_articles(self, batch: list[Arrival]) -> list[stories.StoredArticle | Exception]:
-        """Store a batch (aggregator/db/statistics.py: then, on PostgreSQL, analyse what
-        changed enough)."""
+        """Store a batch; then, on PostgreSQL, if it stored anything, analyse what changed
+        enough (aggregator/db/statistics.py)."""
         outcomes = self._store_batch(batch)
-        if self.shared and time.monotonic() >= self.statistics_due:
+        if self.shared and time.monotonic() >= self.statistics_due and not all(
+                isinstance(o, Exception) for o in outcomes):
             self.keep_statistics()
         return outcomes
 

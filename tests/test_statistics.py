@@ -45,6 +45,10 @@ def test_the_writer_analyses_what_it_changed_past_the_threshold(pg_url, caplog):
     assert after["articles"][1] < 80 and after["article_revisions"][0]
     assert not after["sources"][0]  # two rows: far below the threshold
     assert desk.ingestor.statistics_due > time.monotonic()  # the next look waits CHECK_EVERY
+    with desk.db.session() as session:
+        autovacuum = session.scalar(text("SELECT current_setting('autovacuum')::bool"))
+    told = caplog.text.count("autovacuum is off on this PostgreSQL server")
+    assert told == (0 if autovacuum else 1)  # once, however many looks it took
     desk.db.dispose()
 
 
