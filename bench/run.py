@@ -164,14 +164,17 @@ def print_table(report: dict) -> None:
     if report.get("extraction_over_floor"):
         print(f"extraction/floor {report['extraction_over_floor']} "
               f"({report['extraction_over_floor_cpu']} in CPU time)")
+    if report.get("postgres_over_sqlite"):
+        print(f"postgres/sqlite {report['postgres_over_sqlite']} "
+              f"({report['postgres_over_sqlite_cpu']} by CPU an article)")
     if report["runs"]:
         print(f"ours/floor {report['ours_over_floor']} (against the mean of the floor before "
               f"and after the ingests)  ours/peer {report['ours_over_peer']}  "
               f"(SQLite, {report['runs'][0]['scale']}x)")
 
 
-def one_round(args: argparse.Namespace) -> dict:
-    """Yardsticks, then one ingest per scale and database."""
+def one_round(args: argparse.Namespace, databases: list[str]) -> dict:
+    """Yardsticks, then one ingest per scale and database (in `databases`' order)."""
     pages = peers.sample_pages(args.sites, args.articles, args.sample)
     report = {"sites": args.sites, "articles": args.articles, "cpus": os.cpu_count(),
               "floor": peers.floor(pages), "extraction": peers.extraction(pages),
@@ -186,7 +189,7 @@ def one_round(args: argparse.Namespace) -> dict:
         with CorpusServer(args.sites, args.articles * scale) as server:
             if not report.get("server_pages_per_s"):
                 report["server_pages_per_s"] = round(throughput(server, pages=500))
-            for kind in args.databases:
+            for kind in databases:
                 started = time.strftime("%H:%M:%S")
                 print(f"{started} ingest {scale}x into {kind} ...", flush=True)
                 report["runs"].append({"scale": scale, **ingest(server, kind, args.workers,
@@ -201,7 +204,26 @@ def one_round(args: argparse.Namespace) -> dict:
             (report["floor"]["articles_per_s"] + report["floor_after"]["articles_per_s"]) / 2, 2)}
     report["ours_over_floor"] = _ratio(ours, report["floor_bracket"]) if ours else None
     report["ours_over_peer"] = _ratio(ours, report["peer"]) if ours else None
+    report.update(_postgres_over_sqlite(report["runs"]))
     return report
+
+
+def _cpu_ms(run: dict) -> float:
+    """CPU an article on the whole machine's part in it: the daemon, its workers, the server."""
+    cpu = run["cpu_ms"]
+    return cpu["process"] + cpu["workers"] + cpu.get("database", 0.0)
+
+
+def _postgres_over_sqlite(runs: list[dict]) -> dict:
+    """PostgreSQL's articles/s over SQLite's at the first scale that has both, and the same
+    by CPU an article (which moves less with the machine's pace between the two ingests)."""
+    for scale in dict.fromkeys(r["scale"] for r in runs):
+        at = {r["database"]: r for r in runs if r["scale"] == scale}
+        if {"sqlite", "postgres"} <= at.keys():
+            sqlite, postgres = at["sqlite"], at["postgres"]
+            return {"postgres_over_sqlite": _ratio(postgres["articles_per_s"], sqlite),
+                    "postgres_over_sqlite_cpu": round(_cpu_ms(sqlite) / _cpu_ms(postgres), 3)}
+    return {}
 
 
 def figures(report: dict) -> dict[str, float]:
@@ -213,7 +235,8 @@ def figures(report: dict) -> dict[str, float]:
             out[f"{name} articles/CPU s"] = report[name]["articles_per_cpu_s"]
     for run in report["runs"]:
         out[f"{run['database']} {run['scale']}x articles/s"] = run["articles_per_s"]
-    for key in ("extraction_over_floor", "ours_over_floor", "ours_over_peer"):
+    for key in ("extraction_over_floor", "ours_over_floor", "ours_over_peer",
+                "postgres_over_sqlite", "postgres_over_sqlite_cpu"):
         if report.get(key):
             out[key] = report[key]
     return out
@@ -266,7 +289,9 @@ def main() -> None:
     for n in range(args.repeat):
         if args.repeat > 1:
             print(f"{time.strftime('%H:%M:%S')} round {n + 1} of {args.repeat}", flush=True)
-        rounds.append(one_round(args))
+        # Every other round the other way round: the database ingested second does not
+        # always meet the machine a minute more tired.
+        rounds.append(one_round(args, args.databases[::-1] if n % 2 else args.databases))
         print_table(rounds[-1])
     report = rounds[-1]
     if args.repeat > 1:

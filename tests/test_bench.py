@@ -33,6 +33,20 @@ def test_harness_reports_every_figure(tmp_path):
                for s in run["stages"].values())
 
 
+def test_postgres_is_compared_with_sqlite_at_the_first_scale_with_both():
+    from bench.run import _postgres_over_sqlite
+
+    def run(db: str, scale: int, per_s: float, workers: float, database: float = 0.0) -> dict:
+        cpu = {"process": 5.0, "workers": workers} | ({"database": database} if database else {})
+        return {"database": db, "scale": scale, "articles_per_s": per_s, "cpu_ms": cpu}
+
+    runs = [run("sqlite", 1, 100.0, 15.0), run("postgres", 4, 10.0, 15.0, 5.0),
+            run("postgres", 1, 90.0, 15.0, 5.0), run("sqlite", 4, 20.0, 15.0)]
+    assert _postgres_over_sqlite(runs) == {"postgres_over_sqlite": 0.9,
+                                           "postgres_over_sqlite_cpu": 0.8}
+    assert _postgres_over_sqlite(runs[:1]) == {}
+
+
 def test_nodes_harness_reports_every_figure(tmp_path):
     out = tmp_path / "nodes.json"
     subprocess.run([sys.executable, "-m", "bench.nodes", "--nodes", "2", "--sites", "6",
