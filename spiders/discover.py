@@ -33,7 +33,7 @@ MAX_DEPTH = 3  # index -> index -> urlset is as deep as publishers go
 
 class DiscoverySteps:
     """Sitemap and listing callbacks of SourceSpider (spiders/spider.py, which supplies
-    `_request`, `_accept`, `_booked`, `_record`, `_root_fetched`, `_root_failed`,
+    `_request`, `_accept`, `_booked`, `_record`, `_parsed`, `_root_fetched`, `_root_failed`,
     `root_error` and `ledger`)."""
 
     async def discovery_requests(self, run: CrawlRun,
@@ -100,7 +100,7 @@ class DiscoverySteps:
             await self._accept(run, fetch, None)
             return
         try:
-            parsed = parse_sitemap(response.body, response.url)
+            parsed = await self._parsed(parse_sitemap, response.body, response.url)
         except FeedError as exc:
             await self._discovery_failed(run, fetch, f"{exc} ({response.url})", response.url,
                                          root)
@@ -140,8 +140,8 @@ class DiscoverySteps:
         fetch, _ = self._root_fetched(run, response, FetchKind.LISTING, root)
         options = run.source.listing
         try:
-            parsed = parse_listing(response.body, response.url, fetch.content_type,
-                                   options.links, options.next_page)
+            parsed = await self._parsed(parse_listing, response.body, response.url,
+                                        fetch.content_type, options.links, options.next_page)
         except FeedError as exc:
             await self._discovery_failed(run, fetch, f"{exc} ({response.url})", response.url,
                                          root)

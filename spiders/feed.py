@@ -1,8 +1,8 @@
 """The first step of a crawl of a feed source: a conditional GET of the feed, its entries.
 
-Part of SourceSpider (spiders/spider.py, which supplies `ledger`, `feed_parsing` (the pool
-from `parse_threads`, stopped when the spider closes), `_booked` (a ledger call off the
-reactor), `_root_fetched`, `_accept`, `_root_failed` and `root_error`).
+Part of SourceSpider (spiders/spider.py, which supplies `ledger`, `_parsed` (a parse in the
+pool from `parse_threads`, off the reactor), `_booked` (a ledger call off the reactor),
+`_root_fetched`, `_accept`, `_root_failed` and `root_error`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import threading
 
 import scrapy
 from scrapy.http import Response
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import threads
 from twisted.python.threadpool import ThreadPool
 
 from aggregator.errors import FeedError
@@ -27,15 +25,16 @@ from spiders.responses import first_headers
 from spiders.run import CrawlRun
 
 log = logging.getLogger(__name__)
-PARSE_THREADS = 1  # feeds parsed at once: feedparser holds the GIL, so more only add memory
+PARSE_THREADS = 1  # documents parsed at once: the parsers hold the GIL, so more only add memory
 
 
 def parse_threads() -> ThreadPool:
-    """The feed parser's own threads, started (they come up on demand): one parse at a time
-    bounds memory to one feed's entries, where Twisted's shared pool ran up to ten hostile
-    multi-MB feeds at once (the hostile run's peak: 272-275 MiB then, 253 MiB now; 425 MiB
-    once in CI). A hostile feed's parse (seconds) delays the others' by as much."""
-    pool = ThreadPool(0, PARSE_THREADS, name="feed-parse")
+    """The threads that parse feeds, sitemaps and listing pages, started (they come up on
+    demand): one parse at a time bounds memory to one document's entries, where Twisted's
+    shared pool ran up to ten hostile multi-MB feeds at once (the hostile run's peak: 272-275
+    MiB then, 253 MiB now; 425 MiB once in CI). A hostile document's parse (seconds) delays
+    the others' by as much, never the reactor's downloads."""
+    pool = ThreadPool(0, PARSE_THREADS, name="parse")
     pool.threadFactory = functools.partial(threading.Thread, daemon=True)  # never holds up exit
     pool.start()
     return pool
@@ -68,11 +67,8 @@ class FeedSteps:
                 # Off the reactor: feedparser reads every entry before the cap applies; a 3 MB
                 # feed of 20,000 entries took 4.7 s of CPU, and on the reactor it pushed
                 # another source's download past its 6 s timeout (tests/test_faults.py).
-                from twisted.internet import reactor  # the one Scrapy installed
-
-                feed = await maybe_deferred_to_future(threads.deferToThreadPool(
-                    reactor, self.feed_parsing, parse_feed, response.body, response.url,
-                    first_headers(response), self.config.max_feed_entries))
+                feed = await self._parsed(parse_feed, response.body, response.url,
+                                          first_headers(response), self.config.max_feed_entries)
             except FeedError as exc:
                 await self._booked(self.ledger.accept_entries, run.source_id, fetch, None)
                 self._root_failed(run, f"{exc} ({response.url})", response.url)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
+import re
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -223,3 +227,44 @@ def test_failed_child_sitemap_is_walked_again_next_crawl(site, workspace):
     workspace.run("crawl", "smap")
     assert len(site.requests_for("/sm/broken.xml")) == 2  # not walked: tried again
     assert len(site.requests_for("/sm/ok.xml")) == 1
+
+
+# Runs the CLI with the real parsers wrapped to report the thread each parse ran in.
+WHERE_PARSED = """
+import sys, threading
+import aggregator.listing as listing, aggregator.sitemaps as sitemaps
+def told(parse):
+    def parse_and_tell(*args, **kwargs):
+        sys.stderr.write(f"PARSED {parse.__name__} IN {threading.current_thread().name}\\n")
+        return parse(*args, **kwargs)
+    return parse_and_tell
+sitemaps.parse_sitemap = told(sitemaps.parse_sitemap)
+listing.parse_listing = told(listing.parse_listing)
+from aggregator.cli import main
+sys.argv = ["aggregator"] + sys.argv[1:]
+main()
+"""
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sitemaps_and_listings_are_parsed_off_the_reactor(site, workspace):
+    """A sitemap of 50,000 URLs is seconds of parsing: in the reactor's thread it would stall
+    every download and hand-off meanwhile, as a huge feed once did (tests/test_faults.py)."""
+    when = NOW - timedelta(hours=1)
+    s = story(1, when)
+    site.add("/sitemap.xml", sitemap([{"loc": add_article(site, "/news/1.html", s),
+                                       "title": s.title, "published": when}]),
+             content_type="application/xml")
+    site.add("/ukr/list", listing_page([("/news/1.html", s.title)]))
+    workspace.source("smap", site.url("/sitemap.xml"), kind="sitemap")
+    workspace.source("lst", site.url("/ukr/list"), kind="listing",
+                     listing={"links": "div.news-feed .item a"})
+    env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url}
+    done = subprocess.run([sys.executable, "-c", WHERE_PARSED, "--config",
+                           str(workspace.config), "crawl", "--all"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    parsed = re.findall(r"PARSED (\w+) IN (.+)", done.stderr)
+    assert {name for name, _ in parsed} == {"parse_sitemap", "parse_listing"}, done.stderr
+    assert all(thread.startswith("PoolThread-parse") for _, thread in parsed), parsed
+    assert "1 new article" in done.stdout, done.stdout
