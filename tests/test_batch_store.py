@@ -48,6 +48,9 @@ class Desk:
     def __init__(self, db_url: str, names: tuple[str, ...]):
         self.db = Database(db_url)
         self.ledger, self.ingestor = CrawlLedger(self.db), Ingestor(self.db)
+        # No statistics look after a slow batch to blur the statement counts below: it has
+        # tests of its own (tests/test_statistics.py).
+        self.ingestor.statistics_due = float("inf")
         self.sources = {n: (_source(n), self.ledger.register(_source(n))) for n in names}
 
     def arrival(self, name: str, slug: str, text: str, title: str = "Заголовок") -> Arrival:

@@ -29,7 +29,6 @@ def _analysed(desk: Desk) -> dict[str, tuple[bool, int]]:
 
 def test_the_writer_analyses_what_it_changed_past_the_threshold(pg_url, caplog):
     desk = Desk(pg_url, ("rbc", "unian"))
-    desk.ingestor.statistics_due = float("inf")  # checked by hand below
     outcomes = desk.ingestor.store_articles(
         [desk.arrival("rbc" if n % 2 else "unian", f"a{n}", _text(n)) for n in range(80)])
     assert not any(isinstance(o, Exception) for o in outcomes)
