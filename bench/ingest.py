@@ -1,8 +1,8 @@
 """One ingest through the real code path, in its own process: `crawl_once` over every source
 of a config directory, then the article count, the wall time and each stage's median and p95
 (read from the `aggregator_stage_seconds` histogram) and CPU per article (reactor thread,
-process, extraction workers, and the garbage collector's share of the process) as JSON into
-OUT.
+process, extraction workers, the garbage collector's share of the process, and each named
+thread of the process) as JSON into OUT.
 
     python -m bench.ingest CONFIG_DIR OUT
 """
@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import re
 import resource
 import sys
+import threading
 import time
 
 from aggregator import metrics
@@ -69,6 +72,52 @@ class CollectorClock:
             self.collections[info["generation"]] += 1
 
 
+class ThreadClocks:
+    """CPU time of each thread of this process by its Python name (numbers dropped, so a
+    pool's threads add up): a thread's own clock as it ends (threading.Thread.run, wrapped),
+    and /proc every half second for a thread that overrides `run` or is still running."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._tick = os.sysconf("SC_CLK_TCK")
+        run, clocks = threading.Thread.run, self
+
+        def timed(thread: threading.Thread) -> None:
+            try:
+                run(thread)
+            finally:
+                clocks.seconds[threading.get_native_id()] = (thread.name, time.thread_time())
+
+        threading.Thread.run = timed
+        threading.Thread(target=self._watch, name="bench-clocks", daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            self.read()
+
+    def read(self) -> None:
+        for thread in threading.enumerate():
+            try:
+                with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            self.seconds[thread.native_id] = (
+                thread.name, (int(fields[11]) + int(fields[12])) / self._tick)
+
+    def by_name(self, stored: int) -> dict[str, float]:
+        self._stop.set()
+        self.read()
+        totals: dict[str, float] = {}
+        for name, seconds in self.seconds.values():
+            name = re.sub(r"[-_]?\d+$", "", name)
+            if name != "bench-clocks":
+                totals[name] = totals.get(name, 0.0) + seconds
+        return {name: round(s / stored * 1000, 2)
+                for name, s in sorted(totals.items(), key=lambda item: -item[1])}
+
+
 def main(config_dir: str, out: str) -> None:
     settings = load_settings(config_dir)
     configure(settings.log)
@@ -77,6 +126,7 @@ def main(config_dir: str, out: str) -> None:
         raise SystemExit(f"invalid sources: {loaded.problems[:3]}")
     sources = [s for s in loaded.sources if s.enabled]
     collector = CollectorClock()
+    clocks = ThreadClocks()
     started, reactor = time.perf_counter(), time.thread_time()
     summaries = crawl_once(settings, sources)  # the reactor runs in this thread
     seconds, reactor = time.perf_counter() - started, time.thread_time() - reactor
@@ -97,7 +147,8 @@ def main(config_dir: str, out: str) -> None:
                           "process": round((own.ru_utime + own.ru_stime) / stored * 1000, 2),
                           "workers": round((workers.ru_utime + workers.ru_stime) / stored
                                            * 1000, 2),
-                          "gc": round(collector.seconds / stored * 1000, 2)}},
+                          "gc": round(collector.seconds / stored * 1000, 2)},
+               "thread_cpu_ms": clocks.by_name(stored)},
               open(out, "w"))
 
 

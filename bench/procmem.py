@@ -28,27 +28,54 @@ def process_rss(pid: int) -> int:
         return 0
 
 
-def tree_memory(root: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes of `root` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def _children(pid: int) -> list[int] | None:
+    """The children of `pid`, from its threads' /proc/PID/task/TID/children (None where the
+    kernel does not have those files)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []  # gone
+    found = []
+    for tid in tasks:
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            found.extend(map(int, Path(f"/proc/{pid}/task/{tid}/children").read_text().split()))
+        except FileNotFoundError:
+            if os.path.isdir(f"/proc/{pid}/task/{tid}"):
+                return None  # no such file on this kernel
         except OSError:
             continue
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)  # fields[1] is the parent pid
-        rss[pid] = int(fields[21]) * PAGE_SIZE  # resident pages
+    return found
+
+
+def _all_children() -> dict[int, list[int]]:
+    """Every process's children, from a walk over all of /proc (slow: kernels without the
+    children files)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def tree_memory(root: int, pss: bool = True) -> tuple[int, int]:
+    """(RSS, PSS) in bytes of `root` and all its descendants, from /proc. PSS (0 without
+    `pss`) makes the kernel walk every page table of the tree: a sampler asks for it seldom."""
     total_rss = total_pss = 0
+    walked: dict[int, list[int]] | None = None
     todo = [root]
     while todo:
         pid = todo.pop()
-        total_rss += rss.get(pid, 0)
-        total_pss += _pss(pid)
-        todo.extend(children.get(pid, ()))
+        total_rss += process_rss(pid)
+        total_pss += _pss(pid) if pss else 0
+        children = _children(pid)
+        if children is None:
+            walked = _all_children() if walked is None else walked
+            children = walked.get(pid, [])
+        todo.extend(children)
     return total_rss, total_pss
 
 

@@ -46,7 +46,9 @@ MB = 2**20
 
 
 class PeakSampler(threading.Thread):
-    """Peak RSS of one process, and of it with all its children, every 100 ms."""
+    """Peak RSS of one process, and of it with all its children, every 100 ms; the tree's
+    PSS every second (the kernel walks the page tables for it, in this process's CPU time,
+    which the loopback sites' figure counts)."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -54,8 +56,10 @@ class PeakSampler(threading.Thread):
         self.daemon_rss = self.tree_rss = self.tree_pss = 0
 
     def run(self) -> None:
+        ticks = 0
         while not self.done.wait(0.1):
-            rss, pss = tree_memory(self.pid)
+            ticks += 1
+            rss, pss = tree_memory(self.pid, pss=ticks % 10 == 1)
             self.daemon_rss = max(self.daemon_rss, process_rss(self.pid))
             self.tree_rss, self.tree_pss = max(self.tree_rss, rss), max(self.tree_pss, pss)
 
@@ -111,10 +115,12 @@ def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None =
             command = [spy, "record", "--threads", "--rate", "200", "--format", "raw",
                        "-o", str(profile / f"{kind}.txt"), "--", *command]
         server_cpu = cpu_seconds("postgres") if pg_name else 0.0
+        loopback_cpu = time.process_time()  # this process: the corpus server's threads
         child = subprocess.Popen(command, stderr=log, cwd=Path(__file__).resolve().parents[1])
         sampler = PeakSampler(child.pid)
         sampler.start()
         child.wait()
+        loopback_cpu = time.process_time() - loopback_cpu
         sampler.done.set()
         sampler.join()
     if child.returncode:
@@ -124,6 +130,8 @@ def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None =
     if pg_name:  # the database server's share: its processes' CPU over the ingest
         result["cpu_ms"]["database"] = round((cpu_seconds("postgres") - server_cpu) / stored
                                              * 1000, 2)
+    # the sites' side, which in production runs on other machines
+    result["loopback_server_cpu_ms"] = round(loopback_cpu / stored * 1000, 2)
     result.update(
         database=kind, articles_per_s=round(result["stored"] / result["seconds"], 2),
         peak_daemon_rss_mb=round(sampler.daemon_rss / MB, 1),
@@ -155,7 +163,11 @@ def print_table(report: dict) -> None:
     for run in report["runs"]:
         if run.get("cpu_ms"):
             print(f"CPU ms an article, {run['database']} {run['scale']}x: " + ", ".join(
-                f"{name} {ms}" for name, ms in run["cpu_ms"].items()))
+                f"{name} {ms}" for name, ms in run["cpu_ms"].items())
+                + f"; loopback sites {run.get('loopback_server_cpu_ms')}")
+        if run.get("thread_cpu_ms"):
+            print("  by thread: " + ", ".join(
+                f"{name} {ms}" for name, ms in run["thread_cpu_ms"].items()))
     for name in ("floor", "floor_after", "extraction", "peer"):
         if report.get(name):
             print(f"{name}: {report[name]['articles_per_s']} articles/s "

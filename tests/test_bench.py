@@ -4,9 +4,15 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import time
+from http.client import HTTPConnection
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,6 +37,59 @@ def test_harness_reports_every_figure(tmp_path):
     assert {"fetch", "extract", "dedup", "store"} <= run["stages"].keys()
     assert all(s["median_ms"] is not None and s["p95_ms"] is not None
                for s in run["stages"].values())
+    assert run["peak_tree_pss_mb"] > 0  # sampled on the first tick, then every second
+    assert run["loopback_server_cpu_ms"] >= 0
+    threads = run["thread_cpu_ms"]  # by Python thread name, pools' numbers dropped
+    assert threads["db-writer"] > 0 and threads["MainThread"] > 0 and "extract" in threads
+    assert sum(threads.values()) <= run["cpu_ms"]["process"] * 1.05
+
+
+def test_corpus_server_answers_keep_alive_requests_split_or_unknown():
+    from bench import corpus
+    from bench.server import CorpusServer
+
+    with CorpusServer(2, 3) as server:
+        conn = HTTPConnection(*server.base.split("//")[1].split(":"))
+        conn.request("GET", "/s1/news/2.html")
+        first = conn.getresponse()
+        assert first.status == 200 and first.read() == corpus.page(server.base, 1, 2, 2)
+        assert first.getheader("Content-Type") == "text/html; charset=utf-8"
+        conn.request("GET", "/s9/news/0.html")  # the same connection: kept alive
+        missing = conn.getresponse()
+        assert missing.status == 404 and missing.read() == b"not found"
+        conn.close()
+        host, port = server.base.split("//")[1].split(":")
+        with socket.create_connection((host, int(port))) as raw:
+            raw.sendall(b"GET /s0/feed/0.xml HTTP/1.1\r\nHo")  # a head in two pieces
+            time.sleep(0.05)
+            raw.sendall(b"st: x\r\n\r\n")
+            feed = corpus.feed(server.base, 0, 0, 3, 2)
+            reply = b""
+            while not reply.endswith(feed):
+                chunk = raw.recv(65536)
+                assert chunk, reply[:200]
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200 OK\r\n")
+    with pytest.raises(OSError):  # closed with the block
+        socket.create_connection((host, int(port)), timeout=1)
+
+
+def test_tree_memory_counts_the_children_and_pss_only_when_asked():
+    from bench.procmem import process_rss, tree_memory
+
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import time; x = bytearray(60_000_000); time.sleep(60)"])
+    try:
+        deadline = time.monotonic() + 30
+        while process_rss(child.pid) < 60_000_000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rss, pss = tree_memory(os.getpid())
+        assert rss >= process_rss(os.getpid()) + 60_000_000
+        assert pss > 60_000_000
+        assert tree_memory(os.getpid(), pss=False)[1] == 0
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_postgres_is_compared_with_sqlite_at_the_first_scale_with_both():
