@@ -9,7 +9,10 @@ from functools import lru_cache
 _UK_ONLY = set("іїєґІЇЄҐ")
 _RU_ONLY = set("ыэъёЫЭЪЁ")
 SAMPLE = 5000  # characters the letter rule looks at
-MODEL_SAMPLE = 2000  # characters the model looks at: a clear answer, cheap on long articles
+# Characters the model looks at. py3langid walks its automaton in Python a byte at a time
+# (Cyrillic is two bytes a letter): 1,000 gave the same language as 2,000 on every one of 335
+# texts (the gold pages and the bench corpus) at 0.47 ms a text against 0.82.
+MODEL_SAMPLE = 1000
 MIN_CHARS = 40  # below this a detector's answer is noise
 MIN_CONFIDENCE = 0.5  # below this the model's answer is not kept
 
