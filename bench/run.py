@@ -115,7 +115,7 @@ def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None =
             command = [spy, "record", "--threads", "--rate", "200", "--format", "raw",
                        "-o", str(profile / f"{kind}.txt"), "--", *command]
         server_cpu = cpu_seconds("postgres") if pg_name else 0.0
-        loopback_cpu = time.process_time()  # this process: the corpus server's threads
+        loopback_cpu = time.process_time()  # this process: the corpus server and the sampler
         child = subprocess.Popen(command, stderr=log, cwd=Path(__file__).resolve().parents[1])
         sampler = PeakSampler(child.pid)
         sampler.start()
@@ -130,7 +130,7 @@ def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None =
     if pg_name:  # the database server's share: its processes' CPU over the ingest
         result["cpu_ms"]["database"] = round((cpu_seconds("postgres") - server_cpu) / stored
                                              * 1000, 2)
-    # the sites' side, which in production runs on other machines
+    # the sites' side and the sampler, neither of which production runs beside the daemon
     result["loopback_server_cpu_ms"] = round(loopback_cpu / stored * 1000, 2)
     result.update(
         database=kind, articles_per_s=round(result["stored"] / result["seconds"], 2),

@@ -5,9 +5,10 @@ pool; about 100 KB of memory a page) and served from memory: rendering costs abo
 a page, and rendered per request it took a tenth of the two cores from the daemon being measured,
 whose real sites run on other machines. For the same reason a request costs only a read, a
 look-up and one send of the prepared status line, headers and body: `http.server` parsed every
-request's headers with the email package and wrote its response line by line, 1.6 ms of CPU an
-article on this machine's two cores (7 % of an ingest's CPU). `python -m bench.server` reports
-how many pages a second it serves.
+request's headers with the email package and wrote its response line by line (the bench
+process's CPU in an ingest went from 1.64 to 1.45 ms an article with this server; most of the
+rest was the memory sampler, bench/run.py). `python -m bench.server` reports how many pages a
+second it serves.
 """
 
 from __future__ import annotations
