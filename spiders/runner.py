@@ -74,11 +74,13 @@ class Collector:
     async def drain(self, timeout: float) -> bool:
         """Stop taking new work and wait (bounded) for crawls in flight; True if all ended."""
         self.spider.stop_taking_work()
-        pending = [run.done for run in self.spider.runs]
-        if not pending:
-            return True
-        done, not_done = await asyncio.wait(pending, timeout=timeout)
-        return not not_done
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while pending := self.spider.in_flight():  # an opened crawl adds its run: look again
+            _, not_done = await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+            if not_done:
+                return False
+        return True
 
     async def close(self) -> None:
         if self.crawler.crawling:

@@ -66,6 +66,7 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         self.outage = outage
         self.config = settings
         self.runs: set[CrawlRun] = set()
+        self.opening: set[asyncio.Future] = set()  # crawl rows being written: a stop waits
         self.stopping = False
         self.parsing = parse_threads()
         # The ledger's calls from crawl steps run here, one at a time and in the order asked:
@@ -135,14 +136,22 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         """Start a crawl (or a backfill) of `source`; `run.done` resolves with its summary
         once stored."""
         resolver.register([source])
-        source_id, crawl_id, headers = await self._booked(
-            self.ledger.open_crawl, source, datetime.now(timezone.utc))
+        opening = asyncio.ensure_future(self._booked(
+            self.ledger.open_crawl, source, datetime.now(timezone.utc)))
+        self.opening.add(opening)
+        try:
+            source_id, crawl_id, headers = await opening
+        finally:
+            self.opening.discard(opening)
         run = CrawlRun(source, source_id, crawl_id, CrawlSummary(source.name), self._finish,
                        backfill=backfill, budget=backfill.limit if backfill else None)
         self.runs.add(run)
         run.hold()  # the submission itself: a run with nothing to request still finishes
         try:
-            if source.kind == SourceKind.FEED:
+            requests: list[scrapy.Request] = []
+            if self.stopping:  # opened while a stop drained: recorded as interrupted at once
+                run.interrupted = True
+            elif source.kind == SourceKind.FEED:
                 requests = [self.feed_request(run, headers)]
             else:
                 requests = await self.discovery_requests(run, headers)
@@ -151,6 +160,11 @@ class SourceSpider(FeedSteps, DiscoverySteps, scrapy.Spider):
         finally:
             run.release()
         return run
+
+    def in_flight(self) -> set[asyncio.Future]:
+        """What a graceful stop waits for: crawl rows being opened, then the runs not yet
+        recorded (a crawl opened during the stop would otherwise stay open for good)."""
+        return {f for f in self.opening | {run.done for run in self.runs} if not f.done()}
 
     def _request(self, run: CrawlRun, request: scrapy.Request) -> None:
         run.hold()

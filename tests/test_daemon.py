@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from aggregator.db.models import Article, Fetch, Source
+from aggregator.db.models import Article, Crawl, Fetch, Source
 from tests.helpers import Daemon, free_port, get, publish, story
 from tests.httpsite import Page
 from tests.newssite import article_page, rss
@@ -109,6 +113,61 @@ def test_sigterm_during_a_crawl_exits_zero_with_every_fetched_article_stored(sit
     assert 0 < len(served) < len(slugs), "SIGTERM should have come during the crawl"
     assert stored == served and page_fetches == len(served)
     assert "crawl interrupted" in daemon.output()
+
+
+DRAIN_DURING_OPEN = """
+import asyncio, sys, threading
+from aggregator.settings import load_settings
+from aggregator.sources import load_sources
+from spiders.runner import Collector
+
+settings = load_settings(sys.argv[1])
+source = load_sources(settings.config_dir / "sources").sources[0]
+collector = Collector(settings)
+entered, release = threading.Event(), threading.Event()
+open_crawl = collector.ledger.open_crawl
+
+def held_open(*args):  # the crawl row is being written when the stop comes
+    entered.set()
+    release.wait(30)
+    return open_crawl(*args)
+
+collector.ledger.open_crawl = held_open
+
+async def main(c):
+    crawl = asyncio.ensure_future(c.crawl(source))
+    await asyncio.to_thread(entered.wait, 30)
+    drain = asyncio.ensure_future(c.drain(30))
+    await asyncio.sleep(0.5)
+    print("drained before the row was written:", drain.done())
+    release.set()
+    summary = await crawl
+    print("drained:", await drain, "fetched:", summary.fetched)
+
+collector.run(main)
+"""
+
+
+def test_a_stop_while_a_crawl_row_is_being_opened_waits_and_records_it_interrupted(
+        site, workspace, tmp_path):
+    """The window between a crawl's start and its row: a graceful stop used to miss such a
+    crawl, which then stayed `running` in the table for good."""
+    workspace.source("late", publish(site, "/late", ["l1"]))
+    script = tmp_path / "drain.py"
+    script.write_text(DRAIN_DURING_OPEN)
+    env = {**os.environ, "AGGREGATOR_DATABASE_URL": workspace.db_url}
+    done = subprocess.run([sys.executable, str(script), str(workspace.config)], env=env,
+                          capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert "drained before the row was written: False" in done.stdout, done.stdout
+    assert "drained: True fetched: 0" in done.stdout, done.stdout
+    assert not [h for h in site.hits if h.path.startswith("/late")], "nothing is requested"
+    engine = create_engine(workspace.db_url)
+    with engine.connect() as conn:
+        crawls = conn.execute(select(Crawl.outcome, Crawl.finished_at)).all()
+    engine.dispose()
+    assert len(crawls) == 1 and crawls[0].outcome == "interrupted" and crawls[0].finished_at
 
 
 def test_daemon_refuses_an_out_of_date_schema(site, tmp_path, workspace):
