@@ -94,13 +94,18 @@ def _folds(threshold: float, num_perm: int) -> tuple[int, int, np.ndarray]:
 def band_keys(fp: Fingerprint, threshold: float = LSH_THRESHOLD) -> list[int]:
     """The signature's LSH band keys as signed 64-bit integers with the band number folded
     in, for the shared index (`article_signatures.bands`); none for texts too short to match."""
+    return list(_band_keys(fp, threshold))
+
+
+@lru_cache(maxsize=1024)  # a batch asks three times an article: its locks, look-up and row
+def _band_keys(fp: Fingerprint, threshold: float) -> tuple[int, ...]:
     if fp.shingles < MIN_SHINGLES:
-        return []
+        return ()
     values = _values(fp.minhash)
     bands, rows, fold = _folds(threshold, len(values))
     used = values[: bands * rows].astype(np.uint64).reshape(bands, rows)
     keys = (used * fold).sum(axis=1) + np.arange(bands, dtype=np.uint64) * np.uint64(BAND_STEP)
-    return keys.view(np.int64).tolist()
+    return tuple(keys.view(np.int64).tolist())
 
 
 BAND_STEP = 0x9E3779B97F4A7C15  # odd: keeps equal values of different bands apart
