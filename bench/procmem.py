@@ -1,9 +1,12 @@
-"""Memory of a process tree from /proc: RSS and PSS of a root and all its descendants; and the
-CPU time of a server running beside it (PostgreSQL), which the daemon's own figures leave out."""
+"""Memory of a process tree from /proc: RSS and PSS of a root and all its descendants, and
+their peaks sampled on a thread; and the CPU time of a server running beside it (PostgreSQL),
+which the daemon's own figures leave out."""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 PAGE_SIZE = 4096
@@ -77,6 +80,37 @@ def tree_memory(root: int, pss: bool = True) -> tuple[int, int]:
             children = walked.get(pid, [])
         todo.extend(children)
     return total_rss, total_pss
+
+
+class PeakSampler(threading.Thread):
+    """Peaks of a tree's memory: the root's RSS and the tree's every 100 ms, the tree's PSS
+    every second (the kernel walks every page table for it, in this process's CPU time, which
+    an ingest on the same cores would feel). `root` is asked each time: a browser relaunches
+    under a new pid, and a tree not yet started (None) is skipped."""
+
+    def __init__(self, root: Callable[[], int | None], every: float = 0.1, pss_every: int = 10):
+        super().__init__(daemon=True)
+        self.root, self.every, self.pss_every = root, every, pss_every
+        self.done = threading.Event()
+        self.root_rss = self.tree_rss = self.tree_pss = 0
+
+    def run(self) -> None:
+        ticks = 0
+        while not self.done.wait(self.every):
+            if not (pid := self.root()):
+                continue
+            rss, pss = tree_memory(pid, pss=ticks % self.pss_every == 0)
+            ticks += 1
+            self.root_rss = max(self.root_rss, process_rss(pid))
+            self.tree_rss, self.tree_pss = max(self.tree_rss, rss), max(self.tree_pss, pss)
+
+    def __enter__(self) -> PeakSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.join()
 
 
 def cpu_seconds(command: str) -> float:

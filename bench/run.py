@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -33,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from aggregator.db.migrate import upgrade
 from bench import peers
-from bench.procmem import cpu_seconds, process_rss, tree_memory
+from bench.procmem import PeakSampler, cpu_seconds
 from bench.server import CorpusServer, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -43,25 +42,6 @@ BENCH_SETTINGS = {"download_delay": 0, "autothrottle": False, "obey_robots": Fal
                   "concurrency": 32, "per_host_concurrency": 32, "max_concurrent_crawls": 8,
                   "http_port": 0}
 MB = 2**20
-
-
-class PeakSampler(threading.Thread):
-    """Peak RSS of one process, and of it with all its children, every 100 ms; the tree's
-    PSS every second (the kernel walks the page tables for it, in this process's CPU time,
-    which the loopback sites' figure counts)."""
-
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        self.pid, self.done = pid, threading.Event()
-        self.daemon_rss = self.tree_rss = self.tree_pss = 0
-
-    def run(self) -> None:
-        ticks = 0
-        while not self.done.wait(0.1):
-            ticks += 1
-            rss, pss = tree_memory(self.pid, pss=ticks % 10 == 1)
-            self.daemon_rss = max(self.daemon_rss, process_rss(self.pid))
-            self.tree_rss, self.tree_pss = max(self.tree_rss, rss), max(self.tree_pss, pss)
 
 
 def _admin() -> psycopg.Connection:
@@ -117,12 +97,9 @@ def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None =
         server_cpu = cpu_seconds("postgres") if pg_name else 0.0
         loopback_cpu = time.process_time()  # this process: the corpus server and the sampler
         child = subprocess.Popen(command, stderr=log, cwd=Path(__file__).resolve().parents[1])
-        sampler = PeakSampler(child.pid)
-        sampler.start()
-        child.wait()
-        loopback_cpu = time.process_time() - loopback_cpu
-        sampler.done.set()
-        sampler.join()
+        with PeakSampler(lambda: child.pid) as sampler:
+            child.wait()
+            loopback_cpu = time.process_time() - loopback_cpu
     if child.returncode:
         raise SystemExit(f"ingest into {kind} failed: see {workdir / 'ingest.log'}")
     result = json.loads(out.read_text())
@@ -134,7 +111,7 @@ def ingest(server: CorpusServer, kind: str, workers: int, profile: Path | None =
     result["loopback_server_cpu_ms"] = round(loopback_cpu / stored * 1000, 2)
     result.update(
         database=kind, articles_per_s=round(result["stored"] / result["seconds"], 2),
-        peak_daemon_rss_mb=round(sampler.daemon_rss / MB, 1),
+        peak_daemon_rss_mb=round(sampler.root_rss / MB, 1),
         peak_tree_rss_mb=round(sampler.tree_rss / MB, 1),
         peak_tree_pss_mb=round(sampler.tree_pss / MB, 1),
         db_bytes_per_1000=int(_database_bytes(kind, workdir, pg_name) / stored * 1000),

@@ -15,7 +15,6 @@ import asyncio
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -24,28 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aggregator.capture import ScreenshotWorker  # noqa: E402
 from aggregator.db.migrate import upgrade  # noqa: E402
 from aggregator.settings import Settings  # noqa: E402
-from bench.procmem import tree_memory  # noqa: E402
+from bench.procmem import PeakSampler  # noqa: E402
 from tests import stories  # noqa: E402
 from tests.httpsite import Site  # noqa: E402
 from tests.newssite import article_page  # noqa: E402
 from tests.test_screenshots import make_source, store  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "screenshots.json"
-
-
-class PeakSampler(threading.Thread):
-    """Samples the browser tree every 100 ms; follows the pid across relaunches."""
-
-    def __init__(self, worker: ScreenshotWorker):
-        super().__init__(daemon=True)
-        self.worker, self.done = worker, threading.Event()
-        self.peak_rss = self.peak_pss = 0
-
-    def run(self) -> None:
-        while not self.done.wait(0.1):
-            if self.worker.browser.pid:
-                rss, pss = tree_memory(self.worker.browser.pid)
-                self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
 
 
 def one_run(site: Site, pool: int, captures: int) -> dict:
@@ -60,18 +44,15 @@ def one_run(site: Site, pool: int, captures: int) -> dict:
     settings = Settings(data_dir=workdir / "data", database_url=url,
                         screenshots={"pages": pool, "poll_interval": 0.2})
     worker = ScreenshotWorker(settings, [source])
-    sampler = PeakSampler(worker)
-    sampler.start()
-    started = time.monotonic()
-    outcomes = asyncio.run(worker.run(asyncio.Event(), once=True))
-    elapsed = time.monotonic() - started
-    sampler.done.set()
-    sampler.join()
+    with PeakSampler(lambda: worker.browser.pid) as sampler:  # the pid moves on a relaunch
+        started = time.monotonic()
+        outcomes = asyncio.run(worker.run(asyncio.Event(), once=True))
+        elapsed = time.monotonic() - started
     return {"pages": pool, "captures": outcomes["captured"], "failed": outcomes["failed"],
             "seconds": round(elapsed, 2),
             "per_minute": round(outcomes["captured"] / elapsed * 60, 1),
-            "peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
-            "peak_pss_mb": round(sampler.peak_pss / 2**20, 1)}
+            "peak_rss_mb": round(sampler.tree_rss / 2**20, 1),
+            "peak_pss_mb": round(sampler.tree_pss / 2**20, 1)}
 
 
 def main() -> None:

@@ -92,6 +92,30 @@ def test_tree_memory_counts_the_children_and_pss_only_when_asked():
         child.wait()
 
 
+def test_peak_sampler_follows_a_root_that_starts_late_and_keeps_the_peaks():
+    from bench.procmem import PeakSampler
+
+    started: list[subprocess.Popen] = []
+    with PeakSampler(lambda: started[0].pid if started else None, every=0.02,
+                     pss_every=3) as sampler:
+        time.sleep(0.1)  # no tree yet: nothing sampled, nothing raised
+        assert sampler.tree_rss == 0 and sampler.is_alive()
+        started.append(subprocess.Popen([
+            sys.executable, "-c", "import time; x = bytearray(60_000_000); time.sleep(1);"
+            "del x; time.sleep(60)"]))
+        try:
+            deadline = time.monotonic() + 30
+            while sampler.tree_pss < 60_000_000 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.5)  # the 60 MB are freed: the peaks stay
+        finally:
+            started[0].kill()
+            started[0].wait()
+    assert not sampler.is_alive()
+    assert sampler.root_rss >= 60_000_000 and sampler.tree_rss >= sampler.root_rss
+    assert sampler.tree_pss >= 60_000_000
+
+
 def test_postgres_is_compared_with_sqlite_at_the_first_scale_with_both():
     from bench.run import _postgres_over_sqlite
 
