@@ -132,6 +132,8 @@ class CrawlScheduler:
     async def _crawl_and_replan(self, name: str, source: Source, due: datetime) -> None:
         try:
             async with self._slots:
+                if self.stopping:  # queued for a slot when the stop came: due again at start
+                    return
                 metrics.SCHEDULER_LAG.observe(max(0.0, (utcnow() - due).total_seconds()))
                 metrics.CRAWLS_RUNNING.inc()
                 started = utcnow()

@@ -135,6 +135,9 @@ def held_open(*args):  # the crawl row is being written when the stop comes
 collector.ledger.open_crawl = held_open
 
 async def main(c):
+    queued = []
+    engine_crawl = c.crawler.engine.crawl
+    c.crawler.engine.crawl = lambda request: (queued.append(request.url), engine_crawl(request))
     crawl = asyncio.ensure_future(c.crawl(source))
     await asyncio.to_thread(entered.wait, 30)
     drain = asyncio.ensure_future(c.drain(30))
@@ -142,7 +145,7 @@ async def main(c):
     print("drained before the row was written:", drain.done())
     release.set()
     summary = await crawl
-    print("drained:", await drain, "fetched:", summary.fetched)
+    print("drained:", await drain, "fetched:", summary.fetched, "queued:", len(queued))
 
 collector.run(main)
 """
@@ -161,7 +164,7 @@ def test_a_stop_while_a_crawl_row_is_being_opened_waits_and_records_it_interrupt
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
     assert "drained before the row was written: False" in done.stdout, done.stdout
-    assert "drained: True fetched: 0" in done.stdout, done.stdout
+    assert "drained: True fetched: 0 queued: 0" in done.stdout, done.stdout
     assert not [h for h in site.hits if h.path.startswith("/late")], "nothing is requested"
     engine = create_engine(workspace.db_url)
     with engine.connect() as conn:

@@ -14,8 +14,8 @@ from aggregator.settings import Settings
 from aggregator.sources import Source
 
 
-def _source() -> Source:
-    return Source(name="wire", title="wire", kind="feed", url="https://example.org/rss.xml",
+def _source(name: str = "wire") -> Source:
+    return Source(name=name, title=name, kind="feed", url="https://example.org/rss.xml",
                   language="uk", schedule={"every": "5m"}, allowed_domains=["example.org"])
 
 
@@ -58,5 +58,44 @@ def test_a_plan_already_due_when_it_is_made_still_runs(tmp_path, monkeypatch):
 
     try:
         assert asyncio.run(main()) >= 5
+    finally:
+        db.dispose()
+
+
+def test_a_crawl_waiting_for_a_slot_when_the_stop_comes_never_starts(tmp_path):
+    """A stop drains the crawls in flight; one queued behind them for a slot used to start
+    once a slot came free, after the drain had ended, and leave its crawl row open."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(url)
+    db = Database(url)
+
+    async def main() -> list[str]:
+        started: list[str] = []
+        first, release = asyncio.Event(), asyncio.Event()
+
+        async def crawl(source: Source) -> CrawlSummary:
+            started.append(source.name)
+            first.set()
+            await release.wait()
+            return CrawlSummary(source.name)
+
+        planner = scheduler.CrawlScheduler(
+            Settings(first_run_spread=0, max_concurrent_crawls=1), db, crawl)
+        planner.start([_source("one"), _source("two")])
+        await asyncio.wait_for(first.wait(), timeout=10)
+        for _ in range(100):  # the other source's job runs too, and waits for the slot
+            if len(planner.running) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert planner.running == {"one", "two"} and len(started) == 1
+        planner.pause()
+        release.set()
+        await asyncio.sleep(0.3)
+        planner.shutdown()
+        assert not planner.running
+        return started
+
+    try:
+        assert len(asyncio.run(main())) == 1
     finally:
         db.dispose()
