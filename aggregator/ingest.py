@@ -31,7 +31,6 @@ from aggregator.db import batch as batch_db
 from aggregator.db import statistics, stories
 from aggregator.db.engine import Database
 from aggregator.sources import Source
-from aggregator.urls import canonical_url
 from aggregator.vocabulary import DatePrecision, DateSource
 
 log = logging.getLogger(__name__)
@@ -259,8 +258,7 @@ class Ingestor:
         editions), all in one sorted statement."""
         keys: list[int] = []
         for p in prepared:
-            urls_ = [p.canonical, *(canonical_url(u) for _, u in p.draft.alternates),
-                     *urls.edition_counterparts(p.canonical)]
+            urls_ = [p.canonical, *(c for _, c in p.alternates), *p.counterparts]
             keys += [_lock_key("url", urls.url_key(u)) for u in urls_]
             keys += [_lock_key("text", p.fp.content_hash), *dedup.band_keys(p.fp)]
             if edition := urls.edition_key(p.canonical):

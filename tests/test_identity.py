@@ -10,10 +10,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from aggregator import archive, provenance
-from aggregator.dedup import NearIndex, StoryMember, choose_primary, fingerprint
+from aggregator.dedup import NearIndex, StoryMember, choose_primary, content_hash, fingerprint
 from aggregator.provenance import attributions, cited_sources, revision_diff
 from aggregator.records import RawPage
 from aggregator.urls import canonical_url, choose_canonical, edition_counterparts, edition_key
+
+
+def test_a_text_hashes_the_same_whatever_its_whitespace_case_or_unicode_form():
+    """Every character a regex `\\s` matches separates words; NFC and case do not count."""
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c))]
+    assert len(spaces) == 29
+    plain = content_hash("Збройні сили України й Café")
+    assert content_hash(" ЗБРОЙНІ" + "".join(spaces) + "сили\tУкраїни й Cafe\u0301\n") == plain
+    assert content_hash("Збройні сили України і Café") != plain
 
 
 @pytest.mark.parametrize("variant", [
