@@ -258,8 +258,8 @@ class Ingestor:
         editions), all in one sorted statement."""
         keys: list[int] = []
         for p in prepared:
-            urls_ = [p.canonical, *(c for _, c in p.alternates), *p.counterparts]
-            keys += [_lock_key("url", urls.url_key(u)) for u in urls_]
+            url_keys = [p.key, *(key for _, key in p.alternates), *p.counterpart_keys]
+            keys += [_lock_key("url", key) for key in url_keys]
             keys += [_lock_key("text", p.fp.content_hash), *dedup.band_keys(p.fp)]
             if edition := urls.edition_key(p.canonical):
                 keys.append(_lock_key("edition", edition))

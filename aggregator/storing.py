@@ -43,13 +43,13 @@ class Prepared:
     fp: records.Fingerprint
     cites: list
     fetch_id: int
-    alternates: tuple[tuple[str, str], ...]  # (declared URL, its canonical form)
-    counterparts: tuple[str, ...]  # canonical URLs in the other language editions
+    alternates: tuple[tuple[str, str], ...]  # (declared URL, the key of its canonical URL)
+    counterpart_keys: frozenset[str]  # keys of its URLs in the other language editions
 
     @property
     def alternate_keys(self) -> set[str]:
         """Keys of the declared alternates other than the page itself."""
-        return {url_key(c) for u, c in self.alternates if u != self.draft.url}
+        return {key for u, key in self.alternates if u != self.draft.url}
 
     @property
     def identities(self) -> set[tuple]:
@@ -66,8 +66,8 @@ def prepare(arrival, draft: records.ArticleDraft, fetch_id: int) -> Prepared:
     return Prepared(arrival, quality.of_draft(arrival.draft, arrival.source.language), draft,
                     canonical, url_key(canonical), draft.fingerprint or dedup.fingerprint(
                         draft.text), cites, fetch_id,
-                    tuple((u, canonical_url(u)) for _, u in draft.alternates),
-                    tuple(urls.edition_counterparts(canonical)))
+                    tuple((u, url_key(canonical_url(u))) for _, u in draft.alternates),
+                    frozenset(map(url_key, urls.edition_counterparts(canonical))))
 
 
 def chunks(prepared: list[Prepared]) -> list[list[int]]:
@@ -121,8 +121,8 @@ class Planner:
                    p.arrival.entry.guid if p.arrival.entry else None) for p in prepared]
         self.known = db.known(session, wanted)
         self.near = near(session, [p.fp for p in prepared])
-        alternates = {url_key(c) for p in prepared for _, c in p.alternates}
-        counterparts = {url_key(u) for p in prepared for u in p.counterparts}
+        alternates = {key for p in prepared for _, key in p.alternates}
+        counterparts = {key for p in prepared for key in p.counterpart_keys}
         editions = {e for p in prepared if (e := urls.edition_key(p.canonical))}
         self.rows = db.placement_rows(
             session, {p.key for p in prepared} | alternates | counterparts,
@@ -219,7 +219,7 @@ class Planner:
         rows = [dataclasses.replace(r, story_id=plan.story(r.story_id)) for r in self.rows]
         found = placement.candidates(
             rows, p.key, p.fp.content_hash, near,
-            p.alternate_keys, {url_key(u) for u in p.counterparts},
+            p.alternate_keys, p.counterpart_keys,
             urls.edition_key(p.canonical), p.draft.language)
         chosen = placement.choose_story(found)
         story_id = chosen.story_id
